@@ -1,0 +1,57 @@
+# KVM "preempted on put" test pipeline.  `make help` lists the targets.
+BASE    ?= 7.3
+VARIANT ?= series
+ACCEL   ?= auto
+JOBS    ?= $(shell echo $$(($$(nproc) + 1)))
+N       ?= 30
+export BASE VARIANT ACCEL JOBS KERNEL_SRC KERNEL_TARBALL
+
+.PHONY: all run kunit selftests selftests-soak matrix check lint tooling-test \
+	deps bundle clean distclean help
+
+all: run
+
+help:
+	@echo 'make                 fetch, build, boot and test BASE/VARIANT, print a summary'
+	@echo 'make check           everything CI checks: tooling self-tests, lint, the matrix'
+	@echo 'make kunit           run the KUnit suite with kunit.py (BASE=, VARIANT=series)'
+	@echo 'make selftests       same as make: KUnit at boot plus the KVM selftests'
+	@echo 'make selftests-soak  run the selftests N times (N=30) in one boot'
+	@echo 'make matrix          every base x variant against ci/expected'
+	@echo 'make lint            checkpatch --strict on every patch, shellcheck'
+	@echo 'make deps            install the Debian packages of ci/packages'
+	@echo 'make clean           remove out/ (results); distclean also work/ (trees)'
+	@echo 'variables: BASE=$(BASE) VARIANT=$(VARIANT) ACCEL=auto|tcg|kvm JOBS=$(JOBS)'
+	@echo '           KERNEL_SRC=/path/to/linux  KERNEL_TARBALL=/path/to/linux.tar.xz'
+
+deps:
+	@ci/deps.sh
+
+run selftests: deps
+	@ci/run.sh $(BASE) $(VARIANT)
+	@ci/matrix.py --only $(BASE) $(VARIANT)
+
+selftests-soak: deps
+	@ci/run.sh $(BASE) $(VARIANT) $(N)
+	@ci/soak.py out/$(BASE)/$(VARIANT) $(N)
+
+kunit: deps
+	@ci/kunit.sh $(BASE) $(VARIANT)
+
+matrix: deps
+	@ci/matrix.sh
+
+lint: deps
+	@ci/lint.sh
+
+tooling-test: deps
+	@ci/tests/run.sh
+
+check: deps
+	@ci/check.sh
+
+clean:
+	rm -rf out
+
+distclean: clean
+	rm -rf work

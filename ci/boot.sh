@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# boot.sh BASE VARIANT [REPEAT]: boot the test kernel of BASE/VARIANT under
+# QEMU with its initramfs.  The kernel console goes to console.log (KUnit's
+# KTAP and any splat), the selftests' output to results.log.  The verdict
+# is the judge's, not this script's.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+base=${1:?usage: boot.sh BASE VARIANT [REPEAT]}
+variant=${2:?usage: boot.sh BASE VARIANT [REPEAT]}
+repeat=${3:-1}
+dst=$OUT/$base/$variant
+need qemu-system-x86_64 timeout
+read -r -a accel <<<"$("$ROOT/ci/accel.sh" "${ACCEL:-auto}" "$dst/bzImage")"
+printf '%s\n' "${accel[*]}" >"$dst/accel"
+rm -f "$dst/console.log" "$dst/results.log"
+rc=0
+timeout -s KILL "${BOOT_TIMEOUT:-900}" qemu-system-x86_64 "${accel[@]}" \
+	-smp "${SMP:-2}" -m "${MEM:-2G}" -nodefaults -display none -no-reboot \
+	-monitor none -serial "file:$dst/console.log" -serial "file:$dst/results.log" \
+	-kernel "$dst/bzImage" -initrd "$dst/initramfs.cpio.gz" \
+	-append "console=ttyS0 panic=-1 oops=panic selftest_repeat=$repeat" \
+	>"$dst/qemu.log" 2>&1 || rc=$?
+echo "$rc" >"$dst/qemu.rc"

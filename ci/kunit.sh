@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# kunit.sh BASE [VARIANT]: run the series' KUnit suite with the kernel's own
+# runner, tools/testing/kunit/kunit.py, in the variant tree (default:
+# series).  kunit.py asks QEMU for KVM first; where the host has no usable
+# KVM (see ci/accel.sh) /dev/kvm is hidden in a private mount namespace so
+# that QEMU falls back to TCG instead of hanging.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+base=${1:?usage: kunit.sh BASE [VARIANT]}
+variant=${2:-series}
+dst=$OUT/$base/$variant
+mkdir -p "$dst"
+src=$("$ROOT/ci/tree.sh" "$base" "$variant")
+[ -f "$src/arch/x86/kvm/.kunitconfig" ] || die "$base/$variant has no arch/x86/kvm/.kunitconfig"
+cc=gcc
+command -v ccache >/dev/null 2>&1 && cc="ccache gcc"
+cmd=(python3 tools/testing/kunit/kunit.py run --arch=x86_64 --kunitconfig=arch/x86/kvm
+	--build_dir="$WORK/$base/kunit" --jobs="${JOBS:-$(($(nproc) + 1))}"
+	--make_options "CC=$cc" --timeout=600 --json="$dst/kunit.json")
+wrap=()
+if [ -e /dev/kvm ] && ! "$ROOT/ci/accel.sh" auto | grep -q 'accel kvm'; then
+	[ "$(id -u)" -eq 0 ] || die "/dev/kvm is not usable here and hiding it needs root"
+	wrap=(unshare -m sh -c 'mount --bind /dev/null /dev/kvm && exec "$@"' kunit)
+fi
+log=$dst/kunit.log
+rc=0
+(cd "$src" && "${wrap[@]}" "${cmd[@]}") >"$log" 2>&1 || rc=$?
+grep -E '^\[..:..:..\] (Testing complete|Ran|Elapsed)' "$log" | sed 's/^/  /' || true
+[ "$rc" -eq 0 ] || die_log "$log" "kunit.py run failed on $base/$variant"

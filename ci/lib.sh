@@ -1,0 +1,88 @@
+# shellcheck shell=bash
+# Helpers sourced by the ci/ scripts.  Paths are relative to the repository.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/kvm-preempt-ci
+OUT=${OUT:-$ROOT/out}
+WORK=${WORK:-$ROOT/work}
+
+die() {
+	echo "error: $*" >&2
+	exit 1
+}
+
+# Print the last lines of a log and fail.
+die_log() {
+	local log=$1
+	shift
+	echo "error: $* (log: $log)" >&2
+	[ -f "$log" ] && tail -n 25 "$log" | sed 's/^/  | /' >&2
+	exit 1
+}
+
+need() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || die "missing tool '$t' (run 'make deps')"
+	done
+}
+
+# base_field BASE COLUMN: a column of ci/bases (2=package ... 6=makefile).
+base_field() {
+	local row
+	row=$(awk -v b="$1" '$1 == b' "$ROOT/ci/bases")
+	[ -n "$row" ] || die "unknown base '$1' (valid: $(valid_bases))"
+	echo "$row" | awk -v c="$2" '{ print $c }'
+}
+
+valid_bases() {
+	awk '!/^#/ && NF { printf "%s ", $1 }' "$ROOT/ci/bases" | sed 's/ $//'
+}
+
+# variant_patches BASE VARIANT: the patch files of a variant, in order.
+# Each item of a ci/variants line is a glob under patch/BASE/.
+variant_patches() {
+	local base=$1 variant=$2 row item f found
+	row=$(awk -v v="$variant" '!/^#/ && $1 == v { $1 = ""; print }' "$ROOT/ci/variants")
+	[ -n "$row" ] || die "unknown variant '$variant' (valid: $(valid_variants))"
+	for item in $row; do
+		found=
+		for f in "$ROOT/patch/$base/"$item; do
+			[ -f "$f" ] || continue
+			echo "$f"
+			found=1
+		done
+		[ -n "$found" ] || die "variant '$variant' has no patch '$item' for base $base"
+	done
+}
+
+valid_variants() {
+	awk '!/^#/ && NF { printf "%s ", $1 }' "$ROOT/ci/variants" | sed 's/ $//'
+}
+
+# stage NAME CMD...: run a stage, print one line with its elapsed time.
+stage() {
+	local name=$1 t0 t1 rc
+	shift
+	t0=$(date +%s.%N)
+	rc=0
+	"$@" || rc=$?
+	t1=$(date +%s.%N)
+	printf '  %-28s %6.1fs %s\n' "$name" "$(echo "$t1 - $t0" | bc)" \
+		"$([ "$rc" -eq 0 ] && echo ok || echo FAILED)" >&2
+	[ -n "${TIMINGS:-}" ] && printf '%s\t%.1f\n' "$name" "$(echo "$t1 - $t0" | bc)" >>"$TIMINGS"
+	return "$rc"
+}
+
+# selftest_list BASE SRC: the selftests to run, in order: the peer suite,
+# then the project's own tests that the variant tree contains.
+selftest_list() {
+	local arch t
+	arch=$(base_field "$1" 5)
+	awk '!/^#/ && !/^-/ && NF { print $1 }' "$ROOT/ci/peer-selftests" | sed "s|@ARCH@|$arch|"
+	for t in $(awk '!/^#/ && NF { print $1 }' "$ROOT/ci/own-selftests"); do
+		t=${t//@ARCH@/$arch}
+		[ -f "$2/tools/testing/selftests/kvm/$t.c" ] && echo "$t"
+	done
+	return 0
+}

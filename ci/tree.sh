@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# tree.sh BASE VARIANT: prepare the variant tree of BASE (a git repository
+# with one "base" commit; each variant is a branch with its patch stack
+# applied by git am) and check it out.  Prints the source directory.
+# KERNEL_SRC=/path/to/linux uses a git worktree of that checkout instead;
+# the checkout itself is never modified.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+base=${1:?usage: tree.sh BASE VARIANT}
+variant=${2:?usage: tree.sh BASE VARIANT}
+src=$WORK/$base/src
+mapfile -t patches < <(variant_patches "$base" "$variant")
+log=$OUT/$base/$variant/apply.log
+mkdir -p "$(dirname "$log")"
+git_q() { git -C "$src" -c user.name=kvm-preempt-ci -c user.email=ci@localhost "$@"; }
+
+if [ ! -d "$src/.git" ]; then
+	if [ -n "${KERNEL_SRC:-}" ]; then
+		git -C "$KERNEL_SRC" rev-parse --git-dir >/dev/null 2>&1 ||
+			die "KERNEL_SRC=$KERNEL_SRC is not a git checkout"
+		mkdir -p "$WORK/$base"
+		git -C "$KERNEL_SRC" worktree add --detach "$src" HEAD >"$log" 2>&1 ||
+			die_log "$log" "cannot add a worktree of $KERNEL_SRC"
+		git_q branch -f base HEAD >/dev/null
+	else
+		tarball=$("$ROOT/ci/fetch.sh" "$base")
+		rm -rf "$src.tmp"
+		mkdir -p "$src.tmp"
+		tar -xf "$tarball" -C "$src.tmp" --strip-components=1 ||
+			{ rm -rf "$src.tmp"; die "corrupt tarball $tarball"; }
+		# Debian's top-level .gitignore ignores everything: drop that rule.
+		sed -i '/^\/\*$/d' "$src.tmp/.gitignore"
+		(cd "$src.tmp" && git init -q -b base && git add -f -A . &&
+			git -c user.name=kvm-preempt-ci -c user.email=ci@localhost \
+				commit -q -m "base: $(basename "$tarball" .tar.xz)") ||
+			{ rm -rf "$src.tmp"; die "cannot make a git tree of $tarball"; }
+		mv "$src.tmp" "$src"
+	fi
+fi
+
+# The branch of a variant is rebuilt whenever its patches change.
+branch=variant/$variant
+stamp=$(cat /dev/null "${patches[@]}" | sha256sum | cut -c1-16)
+if [ "$(git_q config --get "branch.$branch.stamp" || true)" != "$stamp" ]; then
+	git_q am --abort >/dev/null 2>&1 || true
+	git_q checkout -q -f -B "$branch" base
+	for p in "${patches[@]}"; do
+		if ! git_q am -q --keep-cr "$p" >>"$log" 2>&1; then
+			git_q am --abort >/dev/null 2>&1 || true
+			git_q checkout -q -f base
+			git_q branch -D "$branch" >/dev/null 2>&1 || true
+			die_log "$log" "patch $(basename "$p") does not apply to base $base"
+		fi
+	done
+	git_q config "branch.$branch.stamp" "$stamp"
+fi
+git_q checkout -q -f "$branch"
+echo "$src"
