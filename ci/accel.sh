@@ -5,6 +5,7 @@
 # here it hangs ordinary guests); otherwise TCG with an emulated SVM CPU,
 # which runs KVM inside.
 set -euo pipefail
+# shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 mode=${1:-auto}

@@ -4,6 +4,7 @@
 # KTAP and any splat), the selftests' output to results.log.  The verdict
 # is the judge's, not this script's.
 set -euo pipefail
+# shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 base=${1:?usage: boot.sh BASE VARIANT [REPEAT]}

@@ -3,6 +3,7 @@
 # build the test kernel out of tree in one build directory per base, so a
 # variant switch recompiles only what changed.
 set -euo pipefail
+# shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 base=${1:?usage: build.sh BASE VARIANT}

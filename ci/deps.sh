@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh: install the Debian packages of ci/packages that are missing.
 set -euo pipefail
+# shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 mapfile -t pkgs < <(grep -v '^#' "$ROOT/ci/packages" | xargs -n1)

@@ -4,6 +4,7 @@
 # machine's apt configuration: a private sources list and lists directory
 # are used.  KERNEL_TARBALL=path skips the download.
 set -euo pipefail
+# shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 base=${1:?usage: fetch.sh BASE}
@@ -36,7 +37,9 @@ if [ -z "$(find "$apt/lists" -name '*Packages*' -mtime -1 2>/dev/null)" ]; then
 		die_log "$apt/update.log" "cannot fetch the package list of $suite"
 fi
 version=$(apt-cache "${opts[@]}" policy "$pkg" 2>/dev/null | awk '/Candidate:/ { print $2 }')
-[ -n "$version" ] && [ "$version" != "(none)" ] || die "package $pkg not found in $suite"
+if [ -z "$version" ] || [ "$version" = "(none)" ]; then
+	die "package $pkg not found in $suite"
+fi
 
 deb=$dir/${pkg}_${version}_all.deb
 tarball=$dir/$pkg-$version.tar.xz
@@ -44,7 +47,7 @@ if [ ! -f "$tarball" ]; then
 	if [ ! -f "$deb" ]; then
 		(cd "$dir" && apt-get "${opts[@]}" download "$pkg=$version" >"$apt/download.log" 2>&1) ||
 			die_log "$apt/download.log" "cannot download $pkg=$version"
-		mv "$dir/${pkg}_$(echo "$version" | sed 's/:/%3a/')_all.deb" "$deb" 2>/dev/null || true
+		mv "$dir/${pkg}_${version//:/%3a}_all.deb" "$deb"
 	fi
 	dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards '*/linux-source-*.tar.xz' >"$tarball.tmp" ||
 		{ rm -f "$tarball.tmp" "$deb"; die "corrupt package $deb (removed; run again)"; }

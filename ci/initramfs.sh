@@ -2,6 +2,7 @@
 # initramfs.sh BASE VARIANT SELFTEST-DIR [REPEAT]: pack busybox, the init and
 # the selftests into out/BASE/VARIANT/initramfs.cpio.gz.
 set -euo pipefail
+# shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 base=${1:?usage: initramfs.sh BASE VARIANT SELFTEST-DIR}
@@ -10,7 +11,9 @@ obj=${3:?usage: initramfs.sh BASE VARIANT SELFTEST-DIR}
 need cpio gzip
 # Debian's busybox-static installs a static /bin/busybox.
 bb=/bin/busybox
-[ -x "$bb" ] && ! ldd "$bb" >/dev/null 2>&1 || die "missing busybox-static (run 'make deps')"
+if [ ! -x "$bb" ] || ldd "$bb" >/dev/null 2>&1; then
+	die "missing busybox-static (run 'make deps')"
+fi
 dst=$OUT/$base/$variant
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT

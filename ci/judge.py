@@ -107,6 +107,8 @@ def judge_run(run):
         v.update(status='error', why='timeout')
     elif rc == 4 and not any(p['status'] == 'fail' for p in points):
         v.update(status='skip', why='KSFT_SKIP')
+    elif plan is None and (points or any(l.startswith('TAP version') for l in run['lines'])):
+        v.update(status='error', why='TAP output without a plan')
     elif plan is not None and len(points) != plan:
         v.update(status='error', why='TAP plan %d, %d results' % (plan, len(points)))
     elif rc != 0 or any(p['status'] == 'fail' for p in points):
@@ -161,12 +163,13 @@ def main():
                          'fail' if 'fail' in peers else 'skip')
     for t in a.own:
         st = res['selftests'][t]
-        if st['status'] in ('error', 'skip'):
+        broken = st['status'] in ('error', 'skip')
+        if broken:
             cells[t + ':*'] = st['status']
         for name, d in st['points'].items():
             key = name.split()[0].rstrip(':') if name else name
-            cells[key] = ('fail' if d['fail'] else 'skip' if d['skip'] or not d['pass']
-                          else 'pass')
+            cells[key] = (st['status'] if broken else 'fail' if d['fail'] else
+                          'skip' if d['skip'] or not d['pass'] else 'pass')
     if res['boot'] != 'ok':
         cells = {k: 'error' for k in cells} or {'boot': 'error'}
     res['cells'] = cells

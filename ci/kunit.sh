@@ -5,6 +5,7 @@
 # KVM (see ci/accel.sh) /dev/kvm is hidden in a private mount namespace so
 # that QEMU falls back to TCG instead of hanging.
 set -euo pipefail
+# shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 base=${1:?usage: kunit.sh BASE [VARIANT]}

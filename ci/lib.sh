@@ -2,7 +2,7 @@
 # Helpers sourced by the ci/ scripts.  Paths are relative to the repository.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/kvm-preempt-ci
+export CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/kvm-preempt-ci
 OUT=${OUT:-$ROOT/out}
 WORK=${WORK:-$ROOT/work}
 
@@ -80,9 +80,8 @@ selftest_list() {
 	local arch t
 	arch=$(base_field "$1" 5)
 	awk '!/^#/ && !/^-/ && NF { print $1 }' "$ROOT/ci/peer-selftests" | sed "s|@ARCH@|$arch|"
-	for t in $(awk '!/^#/ && NF { print $1 }' "$ROOT/ci/own-selftests"); do
+	awk '!/^#/ && NF { print $1 }' "$ROOT/ci/own-selftests" | while read -r t; do
 		t=${t//@ARCH@/$arch}
-		[ -f "$2/tools/testing/selftests/kvm/$t.c" ] && echo "$t"
+		if [ -f "$2/tools/testing/selftests/kvm/$t.c" ]; then echo "$t"; fi
 	done
-	return 0
 }

@@ -4,6 +4,7 @@
 # the initramfs, boot, judge.  Prints one line per stage with its time and
 # leaves the results in out/BASE/VARIANT/.
 set -euo pipefail
+# shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 base=${1:?usage: run.sh BASE VARIANT [REPEAT]}

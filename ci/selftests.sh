@@ -3,6 +3,7 @@
 # runs (ci/peer-selftests plus the project's own) as static binaries in the
 # variant tree, out of tree.  Prints the directory that holds them.
 set -euo pipefail
+# shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 base=${1:?usage: selftests.sh BASE VARIANT}

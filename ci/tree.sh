@@ -5,12 +5,15 @@
 # KERNEL_SRC=/path/to/linux uses a git worktree of that checkout instead;
 # the checkout itself is never modified.
 set -euo pipefail
+# shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 base=${1:?usage: tree.sh BASE VARIANT}
 variant=${2:?usage: tree.sh BASE VARIANT}
 src=$WORK/$base/src
-mapfile -t patches < <(variant_patches "$base" "$variant")
+list=$(variant_patches "$base" "$variant")
+mapfile -t patches <<<"$list"
+[ -n "$list" ] || patches=()
 log=$OUT/$base/$variant/apply.log
 mkdir -p "$(dirname "$log")"
 git_q() { git -C "$src" -c user.name=kvm-preempt-ci -c user.email=ci@localhost "$@"; }

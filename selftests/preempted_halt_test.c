@@ -32,7 +32,7 @@
 
 #define NR_VMS			2
 #define NR_VCPUS		4
-#define ST_GPA_BASE		(1 << 30)
+#define ST_GPA_BASE		BIT(30)
 #define STEAL_TIME_SIZE		((sizeof(struct kvm_steal_time) + 63) & ~63)
 #define IPI_VECTOR		0xa0
 #define NR_HALT_CYCLES		50
@@ -175,7 +175,10 @@ static u8 preempted_byte(struct kvm_vm *vm, int idx)
 	return READ_ONCE(st->preempted);
 }
 
-#define GUEST_VAR(vm, var) (*(volatile typeof(var) *)addr_gva2hva(vm, (gva_t)&(var)))
+/* The host's view of a guest global of a given VM. */
+#define GUEST_VAR(vm, var) READ_ONCE(*(typeof(var) *)addr_gva2hva(vm, (gva_t)&(var)))
+#define SET_GUEST_VAR(vm, var, val) \
+	WRITE_ONCE(*(typeof(var) *)addr_gva2hva(vm, (gva_t)&(var)), val)
 
 /* Run a vCPU until GUEST_DONE; a guest assert fails the whole test. */
 static void *vcpu_thread(void *arg)
@@ -275,7 +278,7 @@ static void test_halted_vcpus(bool *halted_idle, bool *no_false_preemption)
 		}
 	}
 	if (preempted || !all_halters_blocked(ctx)) {
-		ksft_print_msg("halted_idle: %lu of %lu samples of blocked vCPUs read preempted\n",
+		ksft_print_msg("halted_idle: %lu of %lu samples read preempted\n",
 			       (ulong)preempted, (ulong)samples);
 		*halted_idle = false;
 	}
@@ -289,7 +292,7 @@ static void test_halted_vcpus(bool *halted_idle, bool *no_false_preemption)
 			u8 seen = GUEST_VAR(vm, sibling_preempted[i]);
 
 			if (seen) {
-				ksft_print_msg("halted_idle: VM %d vCPU 0 saw vCPU %d preempted (%u)\n",
+				ksft_print_msg("halted_idle: VM %d: vCPU %d preempted: %u\n",
 					       v, i, seen);
 				*halted_idle = false;
 			}
@@ -313,8 +316,8 @@ static void test_halted_vcpus(bool *halted_idle, bool *no_false_preemption)
 			pthread_join(ctx[v].threads[i], NULL);
 			h = GUEST_VAR(ctx[v].vm, halts[i]);
 			if (h < NR_HALT_CYCLES + 1) {
-				ksft_print_msg("halted_idle: VM %d vCPU %d halted %lu times, expected %d\n",
-					       v, i, (ulong)h, NR_HALT_CYCLES + 1);
+				ksft_print_msg("halted_idle: VM %d: vCPU %d halted %lu times\n",
+					       v, i, (ulong)h);
 				*halted_idle = false;
 			}
 		}
@@ -373,14 +376,15 @@ static bool test_preempted_reported(void)
 
 	WRITE_ONCE(hog_stop, true);
 	pthread_join(hog, NULL);
-	GUEST_VAR(ctx.vm, stop) = true;
+	SET_GUEST_VAR(ctx.vm, stop, true);
 	pthread_join(ctx.threads[0], NULL);
 	grew = vcpu_get_stat(ctx.vcpus[0], preemption_reported) - reported;
 	stale = GUEST_VAR(ctx.vm, stale_flags);
 	kvm_vm_free(ctx.vm);
 
-	ksft_print_msg("preempted_reported: flag %s, vCPU ran again: %s, preemption_reported +%lu, guest saw its own flag set %lu times\n",
-		       seen ? "seen" : "never seen", ran_again ? "yes" : "no",
+	ksft_print_msg("preempted_reported: flag %s, ran again: %s\n",
+		       seen ? "seen" : "never seen", ran_again ? "yes" : "no");
+	ksft_print_msg("preempted_reported: preemption_reported +%lu, stale flag seen %lu times\n",
 		       (ulong)grew, (ulong)stale);
 	return seen && ran_again && grew > 0 && !stale;
 }
@@ -410,7 +414,7 @@ static bool test_userspace_exit(void)
 	pthread_join(hog, NULL);
 	kvm_vm_free(ctx.vm);
 
-	ksft_print_msg("userspace_exit: %d of %d reads after exits to userspace saw preempted\n",
+	ksft_print_msg("userspace_exit: %d of %d reads saw preempted\n",
 		       bad, 2 * NR_USERSPACE_EXITS);
 	return !bad;
 }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# check.sh: everything CI checks, in order: the tooling's self-tests, lint
+# (checkpatch, sources, shellcheck), the KUnit suite through kunit.py on
+# every base, and the base x variant matrix against ci/expected.  Each step
+# reports "N passed, N failed"; a step that ends without such a line counts
+# as one failure.  Ends with the total.
+set -euo pipefail
+# shellcheck source=ci/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+passed=0
+failed=0
+mkdir -p "$OUT"
+t_start=$(date +%s)
+
+step() {
+	local name=$1 log=$OUT/check-$1.log t0 rc=0 line p f
+	shift
+	t0=$(date +%s)
+	echo "=== $name"
+	"$@" 2>&1 | tee "$log" || rc=$?
+	line=$(grep -E '(^|: )[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1 || true)
+	if [ -n "$line" ]; then
+		p=$(echo "$line" | sed -E 's/.*(^|: )([0-9]+) passed.*/\2/')
+		f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed$/\1/')
+	else
+		p=0
+		f=1
+	fi
+	[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
+	passed=$((passed + p))
+	failed=$((failed + f))
+	echo "=== $name: $p passed, $f failed ($(($(date +%s) - t0)) s)"
+}
+
+kunit_all() {
+	local base p=0 f=0
+	for base in $(valid_bases); do
+		if "$ROOT/ci/kunit.sh" "$base" series; then p=$((p + 1)); else f=$((f + 1)); fi
+	done
+	echo "kunit.py: $p passed, $f failed"
+}
+
+step tooling "$ROOT/ci/tests/run.sh"
+step lint "$ROOT/ci/lint.sh"
+step kunit kunit_all
+step matrix "$ROOT/ci/matrix.sh"
+echo "make check took $(($(date +%s) - t_start)) s"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

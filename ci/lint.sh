@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# lint.sh: upstream quality checks of the patches and of the tooling:
+# checkpatch --strict on every patch of every base (series and mutants),
+# the committed kunit/ and selftests/ sources equal to what the series adds,
+# and the scripts checked by shellcheck.  Ends with "N passed, N failed".
+set -euo pipefail
+# shellcheck source=ci/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+ko() { fail=$((fail + 1)); echo "FAIL: $*"; }
+mkdir -p "$OUT"
+
+# FILE_PATH_CHANGES: arch/x86/kvm/ and tools/testing/selftests/kvm/ are
+# already covered by the KVM entries of MAINTAINERS.  UNKNOWN_COMMIT_ID:
+# the Debian source trees carry no upstream history to look commits up in.
+# Debian's python3 runs spdxcheck.py (it needs python3-ply and python3-git).
+for base in $(valid_bases); do
+	# Any variant's tree has checkpatch.pl: don't switch a tree in use.
+	src=$WORK/$base/src
+	[ -x "$src/scripts/checkpatch.pl" ] || src=$("$ROOT/ci/tree.sh" "$base" upstream)
+	for p in "$ROOT"/patch/"$base"/series/*.patch; do
+		if PATH=/usr/bin:$PATH "$src/scripts/checkpatch.pl" --strict --quiet \
+			--ignore FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID "$p" >"$OUT/checkpatch.log" 2>&1; then
+			ok
+		else
+			ko "checkpatch $base/$(basename "$p")"
+			sed 's/^/  | /' "$OUT/checkpatch.log"
+		fi
+	done
+done
+
+# The sources in kunit/ and selftests/ are what the series adds.
+check_same() {
+	local base=$1 file=$2 path=$3 tmp
+	tmp=$(mktemp)
+	if awk -v f="b/$path" '
+		/^diff --git / { on = ($4 == f) } on && /^@@/ { body = 1; next }
+		on && body && /^\+/ { print substr($0, 2) }' \
+		"$ROOT"/patch/"$base"/series/*.patch >"$tmp" && cmp -s "$tmp" "$file"; then
+		ok
+	else
+		ko "$file differs from what patch/$base/series adds as $path"
+	fi
+	rm -f "$tmp"
+}
+for base in $(valid_bases); do
+	arch=$(base_field "$base" 5)
+	check_same "$base" "$ROOT/kunit/kvm_preempt_kunit.c" arch/x86/kvm/tests/kvm_preempt_kunit.c
+	check_same "$base" "$ROOT/kunit/.kunitconfig" arch/x86/kvm/.kunitconfig
+	st=$ROOT/selftests/$base/preempted_halt_test.c
+	[ -f "$st" ] || st=$ROOT/selftests/preempted_halt_test.c
+	check_same "$base" "$st" "tools/testing/selftests/kvm/$arch/preempted_halt_test.c"
+done
+
+mapfile -t scripts < <(cd "$ROOT" && git ls-files 'ci/*.sh' 'ci/tests/*.sh' .ci/run)
+if (cd "$ROOT" && shellcheck -x -P SCRIPTDIR "${scripts[@]}") >"$OUT/shellcheck.log" 2>&1; then
+	ok
+else
+	ko "shellcheck (see $OUT/shellcheck.log)"
+	head -30 "$OUT/shellcheck.log"
+fi
+echo "lint: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

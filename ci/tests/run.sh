@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Self-tests of the tooling: feed the judge and the matrix comparison with
+# recorded logs of good runs and of every failure mode, and check the
+# verdicts; check the one-line errors on bad input.  Fast, no kernel needed.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+ci=$(dirname "$here")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+# expect NAME WANT-CELLS: judge fixture NAME, compare its cells.
+expect() {
+	local name=$1 want=$2 got
+	mkdir -p "$tmp/$name"
+	cp "$here/fixtures/$name/"* "$tmp/$name/"
+	got=$("$ci/judge.py" "$tmp/$name" --kunit kvm_x86_preempt --selftest steal_time \
+		--own x86/preempted_halt_test 2>/dev/null | sort | tr '\n' ' ')
+	if [ "$got" = "$want" ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL judge $name: got '$got', want '$want'"
+	fi
+}
+
+# expect_error WHAT CMD...: CMD must fail with a one-line "error:" message.
+expect_error() {
+	local what=$1 out rc=0
+	shift
+	out=$("$@" 2>&1 >/dev/null) || rc=$?
+	if [ "$rc" -ne 0 ] && [ "$(echo "$out" | grep -c '^error: ')" -eq 1 ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL $what: rc=$rc, stderr: $out"
+	fi
+}
+
+all_pass='halted_idle	pass kunit	pass no_false_preemption	pass peer	pass preempted_reported	pass userspace_exit	pass '
+expect good "$all_pass"
+expect kunit-fail "${all_pass/kunit	pass/kunit	fail}"
+expect kunit-crash "${all_pass/kunit	pass/kunit	error}"
+expect scenario-fail "${all_pass/halted_idle	pass/halted_idle	fail}"
+expect peer-skip "${all_pass/peer	pass/peer	skip}"
+expect peer-timeout "${all_pass/peer	pass/peer	error}"
+expect no-plan 'kunit	pass peer	pass x86/preempted_halt_test:*	error '
+expect truncated-tap 'halted_idle	error kunit	pass peer	pass preempted_reported	error x86/preempted_halt_test:*	error '
+expect never-ended 'halted_idle	error kunit	pass peer	pass preempted_reported	error x86/preempted_halt_test:*	error '
+all_error='halted_idle	error kunit	error no_false_preemption	error peer	error preempted_reported	error userspace_exit	error '
+expect panic "$all_error"
+expect hang 'kunit	error peer	error x86/preempted_halt_test:*	error '
+expect warning "$all_error"
+
+# The matrix comparison: a cell that differs fails, a missing run fails.
+mkdir -p "$tmp/out/7.3/series" "$tmp/out/7.3/never-reported"
+echo '{"cells": {"kunit": "pass", "peer": "pass", "halted_idle": "pass", "preempted_reported": "pass", "no_false_preemption": "pass", "userspace_exit": "pass"}}' \
+	>"$tmp/out/7.3/series/results.json"
+sed 's/"kunit": "pass"/"kunit": "fail"/; s/"preempted_reported": "pass"/"preempted_reported": "fail"/' \
+	"$tmp/out/7.3/series/results.json" >"$tmp/out/7.3/never-reported/results.json"
+check_matrix() {
+	local what=$1 want_rc=$2 rc=0
+	shift 2
+	"$ci/matrix.py" --out "$tmp/out" "$@" >"$tmp/matrix.log" 2>&1 || rc=$?
+	if [ "$rc" -eq "$want_rc" ] && tail -1 "$tmp/matrix.log" | grep -qE '^[0-9]+ passed, [0-9]+ failed$'; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL matrix $what: rc=$rc"
+		sed 's/^/  | /' "$tmp/matrix.log"
+	fi
+}
+check_log() {
+	if grep -q "$1" "$tmp/matrix.log"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL matrix: $2"
+	fi
+}
+check_matrix "all as expected" 0 --cells 7.3/series 7.3/never-reported
+check_log 'mutation score: 1/1' "no mutation score"
+sed -i 's/"kunit": "fail"/"kunit": "pass"/' "$tmp/out/7.3/never-reported/results.json"
+check_matrix "surviving mutant" 1 --cells 7.3/never-reported
+check_log 'SURVIVED: 7.3/never-reported' "surviving mutant not named"
+check_matrix "missing run" 1 --cells 7.3/stale-flag
+
+# Bad input: one-line errors, non-zero exits.
+expect_error "unknown base" "$ci/run.sh" 9.9 series
+expect_error "unknown variant" "$ci/run.sh" 7.3 no-such-variant
+expect_error "unknown accel" "$ci/accel.sh" warp
+printf 'not a tarball' >"$tmp/bad.tar.xz"
+expect_error "corrupt tarball" env KERNEL_TARBALL="$tmp/bad.tar.xz" XDG_CACHE_HOME="$tmp/cache" \
+	"$ci/fetch.sh" 7.3
+mkdir -p "$tmp/bin"
+for t in dirname awk sed cut grep cat; do ln -s "$(command -v "$t")" "$tmp/bin/$t"; done
+expect_error "missing tool" env PATH="$tmp/bin" /bin/bash "$ci/boot.sh" 7.3 series
+
+echo "tooling: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
