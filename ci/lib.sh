@@ -16,7 +16,7 @@ die_log() {
 	local log=$1
 	shift
 	echo "error: $* (log: $log)" >&2
-	[ -f "$log" ] && tail -n 25 "$log" | sed 's/^/  | /' >&2
+	[ -f "$log" ] && tail -n 25 "$log" | cut -c1-200 | sed "s/^/  | /" >&2
 	exit 1
 }
 

@@ -50,30 +50,69 @@ static u64 spins;
 static u64 stale_flags;
 
 /*
- * Backport: 6.12 has neither vcpu_get_stat() nor the pin_*() helpers of
- * later kernels, provide minimal equivalents.
+ * Backport: 6.12 has neither vcpu_get_stat(), the pin_*() helpers nor
+ * safe_halt() and cli() of later kernels, provide minimal equivalents.
  */
-static u64 __vcpu_get_stat(struct kvm_vcpu *vcpu, const char *name)
+static inline void safe_halt(void)
 {
-	struct kvm_stats_desc *descs, *desc;
+	asm volatile("sti; hlt");
+}
+
+static inline void cli(void)
+{
+	asm volatile("cli");
+}
+
+/*
+ * KVM_GET_STATS_FD takes vcpu->mutex, which a vCPU holds while it is in
+ * KVM_RUN: open every vCPU's stats before it runs, as 7.3's library does.
+ */
+static struct {
+	struct kvm_vcpu *vcpu;
+	int fd;
 	struct kvm_stats_header header;
-	int fd = vcpu_get_stats_fd(vcpu);
-	bool found = false;
-	u64 data = 0;
+	struct kvm_stats_desc *descs;
+} vcpu_stats[NR_VMS * NR_VCPUS];
+
+static void vcpu_stats_open(struct kvm_vcpu *vcpu)
+{
 	int i;
 
-	read_stats_header(fd, &header);
-	descs = read_stats_descriptors(fd, &header);
-	for (i = 0; i < header.num_desc && !found; i++) {
-		desc = get_stats_descriptor(descs, i, &header);
-		found = !strcmp(desc->name, name);
-		if (found)
-			read_stat_data(fd, &header, desc, &data, 1);
+	for (i = 0; i < ARRAY_SIZE(vcpu_stats) - 1; i++)
+		if (!vcpu_stats[i].vcpu || vcpu_stats[i].vcpu == vcpu)
+			break;
+	if (vcpu_stats[i].vcpu) {
+		free(vcpu_stats[i].descs);
+		close(vcpu_stats[i].fd);
 	}
-	free(descs);
-	close(fd);
-	TEST_ASSERT(found, "Unknown vCPU stat '%s'", name);
-	return data;
+	vcpu_stats[i].vcpu = vcpu;
+	vcpu_stats[i].fd = vcpu_get_stats_fd(vcpu);
+	read_stats_header(vcpu_stats[i].fd, &vcpu_stats[i].header);
+	vcpu_stats[i].descs = read_stats_descriptors(vcpu_stats[i].fd,
+						     &vcpu_stats[i].header);
+}
+
+static u64 __vcpu_get_stat(struct kvm_vcpu *vcpu, const char *name)
+{
+	struct kvm_stats_desc *desc;
+	u64 data;
+	int i, j;
+
+	for (i = 0; i < ARRAY_SIZE(vcpu_stats); i++) {
+		if (vcpu_stats[i].vcpu != vcpu)
+			continue;
+		for (j = 0; j < vcpu_stats[i].header.num_desc; j++) {
+			desc = get_stats_descriptor(vcpu_stats[i].descs, j,
+						    &vcpu_stats[i].header);
+			if (strcmp(desc->name, name))
+				continue;
+			read_stat_data(vcpu_stats[i].fd, &vcpu_stats[i].header,
+				       desc, &data, 1);
+			return data;
+		}
+	}
+	TEST_FAIL("No vCPU stat '%s'", name);
+	return 0;
 }
 
 #define vcpu_get_stat(vcpu, stat) __vcpu_get_stat(vcpu, #stat)
@@ -207,6 +246,7 @@ static struct kvm_vm *create_vm(struct vm_ctx *ctx, int nr_vcpus,
 		st_gva[i] = (void *)(ST_GPA_BASE + i * STEAL_TIME_SIZE);
 		vcpu_set_msr(ctx->vcpus[i], MSR_KVM_STEAL_TIME,
 			     (ulong)st_gva[i] | KVM_MSR_ENABLED);
+		vcpu_stats_open(ctx->vcpus[i]);
 	}
 	sync_global_to_guest(vm, st_gva);
 	ctx->vm = vm;
