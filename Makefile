@@ -4,7 +4,9 @@ VARIANT ?= series
 ACCEL   ?= auto
 JOBS    ?= $(shell echo $$(($$(nproc) + 1)))
 N       ?= 30
-export BASE VARIANT ACCEL JOBS KERNEL_SRC KERNEL_TARBALL
+BASES   ?=
+VARIANTS ?=
+export BASE VARIANT ACCEL JOBS KERNEL_SRC KERNEL_TARBALL VARIANTS
 
 .PHONY: all run kunit selftests selftests-soak matrix check lint tooling-test \
 	deps bundle clean distclean help
@@ -18,10 +20,12 @@ help:
 	@echo 'make selftests       same as make: KUnit at boot plus the KVM selftests'
 	@echo 'make selftests-soak  run the selftests N times (N=30) in one boot'
 	@echo 'make matrix          every base x variant against ci/expected'
-	@echo 'make lint            checkpatch --strict on every patch, shellcheck'
+	@echo 'make lint            checkpatch --strict on every patch, shellcheck, actionlint'
+	@echo 'make bundle          git format-patch series + cover letter in out/bundle/BASE, build checks'
 	@echo 'make deps            install the Debian packages of ci/packages'
 	@echo 'make clean           remove out/ (results); distclean also work/ (trees)'
 	@echo 'variables: BASE=$(BASE) VARIANT=$(VARIANT) ACCEL=auto|tcg|kvm JOBS=$(JOBS)'
+	@echo '           BASES="6.12 7.3" VARIANTS="..." (make matrix)  N=30 (soak)'
 	@echo '           KERNEL_SRC=/path/to/linux  KERNEL_TARBALL=/path/to/linux.tar.xz'
 
 deps:
@@ -39,7 +43,11 @@ kunit: deps
 	@ci/kunit.sh $(BASE) $(VARIANT)
 
 matrix: deps
-	@ci/matrix.sh
+	@ci/matrix.sh $(BASES)
+
+bundle: deps
+	@ci/bundle.sh $(BASE)
+	@ci/buildcheck.sh $(BASE)
 
 lint: deps
 	@ci/lint.sh

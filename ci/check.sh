@@ -45,6 +45,24 @@ step tooling "$ROOT/ci/tests/run.sh"
 step lint "$ROOT/ci/lint.sh"
 step kunit kunit_all
 step matrix "$ROOT/ci/matrix.sh"
+
+bundles() {
+	local base p=0 f=0 line bp bf
+	for base in $(valid_bases); do
+		if ! "$ROOT/ci/bundle.sh" "$base"; then
+			f=$((f + 1))
+			continue
+		fi
+		p=$((p + 1))
+		line=$("$ROOT/ci/buildcheck.sh" "$base" | tee /dev/stderr | tail -1) || true
+		bp=$(echo "$line" | sed -nE 's/^buildcheck .*: ([0-9]+) passed, [0-9]+ failed$/\1/p')
+		bf=$(echo "$line" | sed -nE 's/^buildcheck .*: [0-9]+ passed, ([0-9]+) failed$/\1/p')
+		p=$((p + ${bp:-0}))
+		f=$((f + ${bf:-1}))
+	done
+	echo "bundles: $p passed, $f failed"
+}
+step bundle bundles
 echo "make check took $(($(date +%s) - t_start)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -7,6 +7,10 @@ set -euo pipefail
 mapfile -t pkgs < <(grep -v '^#' "$ROOT/ci/packages" | xargs -n1)
 missing=()
 for p in "${pkgs[@]}"; do
+	if [ "${p#*:}" != "$p" ]; then
+		command -v "${p#*:}" >/dev/null 2>&1 && continue
+		p=${p%%:*}
+	fi
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing+=("$p")
 done

