@@ -27,17 +27,30 @@ for p in "$ROOT"/patch/"$base"/series/*.patch; do
 	gitq am -q "$p" >>"$log" 2>&1 || die_log "$log" "$(basename "$p") does not git am onto pristine $base"
 done
 
+# The newest base is the mainline submission, older ones are stable
+# backports ("[PATCH 6.12.y]" to stable@, Cc kvm@).
 prefix=PATCH
-[ "$base" = "$(valid_bases | awk '{ print $NF }')" ] || prefix="PATCH $base.y"
-gitq format-patch -q --cover-letter -v"$version" --thread=shallow \
+to=kvm@vger.kernel.org
+if [ "$base" != "$(valid_bases | awk '{ print $NF }')" ]; then
+	prefix="PATCH $base.y"
+	to=stable@vger.kernel.org
+fi
+# Every subject must use one of the KVM x86 maintainers' shortlog scopes.
+bad=$(gitq log --format=%s base..HEAD |
+	grep -vE '^KVM: ((x86|VMX|SVM|nVMX|nSVM|x86/mmu|x86/pmu|selftests): )?[A-Z]' || true)
+[ -z "$bad" ] || die "subject without a KVM shortlog scope: $bad"
+git -C "$wt" -c user.name="KVM Preempt Team" -c user.email=kvm-preempt@example.org \
+	format-patch -q --cover-letter -v"$version" --thread=shallow \
 	--subject-prefix="$prefix" -o "$dst" base..HEAD
 
-version_info=$(cut -f1,3 "$CACHE/$base/source.info" 2>/dev/null | tr '\t' ' ' || echo unknown)
+pkgver=$(cut -f1 "$CACHE/$base/source.info")
+sha=$(cut -f3 "$CACHE/$base/source.info")
 table=$("$ROOT/ci/bundle-table.py" "$OUT/matrix.json" "$base")
 cover=$(ls "$dst"/*0000-cover-letter.patch)
-python3 - "$cover" "$base" "$version_info" "$table" "$prefix" <<'PY'
+python3 - "$cover" "$base" "$pkgver" "$sha" "$table" "$prefix" <<'PY'
 import sys
-path, base, info, table, prefix = sys.argv[1:]
+path, base, pkgver, sha, table, prefix = sys.argv[1:]
+upstream = pkgver.split('-')[0]
 backport = prefix != 'PATCH'
 subject = 'KVM: x86: Make reporting a vCPU as preempted explicit, and test it'
 blurb = f"""\
@@ -64,8 +77,9 @@ Patch 6 adds a selftest: halted vCPUs of two 4-vCPU VMs are never reported
 preempted, a really preempted vCPU is, blocking is not counted as
 preemption, and an exit to userspace is not preemption.
 
-Base: Debian linux-source-{base} {info} (sha256 of the source tarball
-above), i.e. upstream v{base} plus Debian's patches.
+Base: Debian's linux-source-{base} {pkgver}, i.e. upstream v{upstream}
+plus Debian's patches (source tarball sha256:
+{sha}).
 """
 if backport:
     blurb += f"""
@@ -98,7 +112,7 @@ cat >"$dst/send.sh" <<SH
 #!/bin/sh
 # Prints the command that would send this series; sends nothing.
 cd "\$(dirname "\$0")"
-echo git send-email --to=kvm@vger.kernel.org --cc="\$(cat to-cc.txt)" ./*.patch
+printf 'git send-email --to=%s --cc=%s ./*.patch\n' $to "'\$(cat to-cc.txt)'"
 SH
 chmod +x "$dst/send.sh"
-echo "$dst: $(find "$dst" -name "*.patch" | wc -l) patches and cover letter"
+echo "$dst: $(find "$dst" -name "*.patch" | wc -l) files: cover letter and patches"
