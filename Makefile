@@ -36,7 +36,7 @@ run selftests: deps
 	@ci/matrix.py --only $(BASE) $(VARIANT)
 
 selftests-soak: deps
-	@ci/run.sh $(BASE) $(VARIANT) $(N)
+	@SELFTEST_FILTER=preempted_halt_test ci/run.sh $(BASE) $(VARIANT) $(N)
 	@ci/soak.py out/$(BASE)/$(VARIANT) $(N)
 
 kunit: deps

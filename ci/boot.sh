@@ -20,6 +20,6 @@ timeout -s KILL "${BOOT_TIMEOUT:-900}" qemu-system-x86_64 "${accel[@]}" \
 	-smp "${SMP:-2}" -m "${MEM:-2G}" -nodefaults -display none -no-reboot \
 	-monitor none -serial "file:$dst/console.log" -serial "file:$dst/results.log" \
 	-kernel "$dst/bzImage" -initrd "$dst/initramfs.cpio.gz" \
-	-append "console=ttyS0 panic=-1 oops=panic selftest_repeat=$repeat ${EXTRA_APPEND:-}" \
+	-append "console=ttyS0 panic=-1 oops=panic selftest_repeat=$repeat selftest_filter=${SELFTEST_FILTER:-} ${EXTRA_APPEND:-}" \
 	>"$dst/qemu.log" 2>&1 || rc=$?
 echo "$rc" >"$dst/qemu.rc"

@@ -11,6 +11,7 @@ mount -t debugfs debugfs /sys/kernel/debug
 mount -t tmpfs tmpfs /tmp
 out=/dev/ttyS1
 repeat=$(sed -n 's/.*selftest_repeat=\([0-9]*\).*/\1/p' /proc/cmdline)
+filter=$(sed -n 's/.*selftest_filter=\([^ ]*\).*/\1/p' /proc/cmdline)
 echo "==== BOOT $(uname -r) cpus=$(nproc)" >"$out"
 grep -qw svm /proc/cpuinfo && echo "==== CPU svm" >"$out"
 grep -qw vmx /proc/cpuinfo && echo "==== CPU vmx" >"$out"
@@ -19,6 +20,10 @@ i=0
 while [ "$i" -lt "${repeat:-1}" ]; do
 	i=$((i + 1))
 	while read -r t timeout; do
+		case $t in
+		*"$filter"*) ;;
+		*) continue ;;
+		esac
 		echo "==== BEGIN $t" >"$out"
 		t0=$(cut -d' ' -f1 /proc/uptime)
 		timeout -s KILL "$timeout" "./$t" >"$out" 2>&1 </dev/null
