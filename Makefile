@@ -8,7 +8,11 @@ BASES   ?=
 VARIANTS ?=
 export BASE VARIANT ACCEL JOBS KERNEL_SRC KERNEL_TARBALL VARIANTS
 
-.PHONY: all run kunit selftests selftests-soak matrix check lint tooling-test \
+BENCH_REPS ?= 5
+BENCH_PHASES ?= 500
+export BENCH_REPS BENCH_PHASES
+
+.PHONY: bench all run kunit selftests selftests-soak matrix check lint tooling-test \
 	deps bundle clean distclean help
 
 all: run
@@ -22,6 +26,7 @@ help:
 	@echo 'make matrix          every base x variant against ci/expected'
 	@echo 'make lint            checkpatch --strict on every patch, shellcheck, actionlint'
 	@echo 'make bundle          git format-patch series + cover letter in out/bundle/BASE, build checks'
+	@echo 'make bench           the RFC table in a nested guest: out/bench.md, out/bench.png'
 	@echo 'make deps            install the Debian packages of ci/packages'
 	@echo 'make clean           remove out/ (results); distclean also work/ (trees)'
 	@echo 'variables: BASE=$(BASE) VARIANT=$(VARIANT) ACCEL=auto|tcg|kvm JOBS=$(JOBS)'
@@ -44,6 +49,9 @@ kunit: deps
 
 matrix: deps
 	@ci/matrix.sh $(BASES)
+
+bench: deps
+	@ci/bench.sh
 
 bundle: deps
 	@ci/bundle.sh $(BASE)

@@ -37,7 +37,8 @@ for topo in llc:1:$ncpu nollc:$ncpu:1; do
 	s=$(echo "$topo" | cut -d: -f2)
 	c=$(echo "$topo" | cut -d: -f3)
 	for rep in $(seq 1 "${reps:-1}"); do
-		qemu-system-x86_64 -accel kvm -cpu host,-xsave,+kvm-pv-unhalt,+kvm-steal-time \
+		qemu-system-x86_64 -name l2,debug-threads=on \
+			-accel kvm -cpu host,-xsave,+kvm-pv-unhalt,+kvm-steal-time \
 			-smp "$ncpu,sockets=$s,cores=$c,threads=1" -m 256 \
 			-nodefaults -display none -no-reboot -serial stdio \
 			-L /usr/share/qemu -bios qboot.rom \

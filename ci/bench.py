@@ -42,23 +42,24 @@ def main():
             delay = [float(r['run_delay_ms']) for r in rs]
             stacked = [int(r['stacked']) for r in rs]
             rows.append((topo, v, len(rs), wall, delay, stacked,
-                         rs[0].get('threads'), rs[0].get('steal_time_cpus')))
+                         rs[0].get('threads'), rs[0].get('steal_time')))
     md = os.path.join(os.path.dirname(outdir.rstrip('/')), 'bench.md')
     with open(md, 'w') as f:
         f.write('| topology | level-1 variant | runs | wall ms min / median / max | '
                 'run delay ms min / median / max | stacked wake-ups (median) | '
-                'L2 vCPUs with steal time |\n|---|---|---|---|---|---|---|\n')
+                'L2 threads / steal time |\n|---|---|---|---|---|---|---|\n')
         for topo, v, n, wall, delay, stacked, threads, st in rows:
-            f.write('| %s | %s | %d | %.0f / %.0f / %.0f | %.0f / %.0f / %.0f | %d | %s of %s |\n' % (
+            f.write('| %s | %s | %d | %.0f / %.0f / %.0f | %.0f / %.0f / %.0f | %d | %s / %s |\n' % (
                 TOPO[topo], v, n, min(wall), statistics.median(wall), max(wall),
                 min(delay), statistics.median(delay), max(delay),
-                statistics.median(stacked), st, threads))
+                statistics.median(stacked), threads, 'yes' if st == '1' else 'NO'))
     print(open(md).read())
     data = os.path.join(os.path.dirname(md), 'bench.dat')
     with open(data, 'w') as f:
         for topo, v, n, wall, delay, stacked, _, _ in rows:
-            f.write('"%s\\n%s" %f %f\n' % (topo, v, statistics.median(delay),
-                                             statistics.median(wall)))
+            f.write('"%s\\n%s" %f %f %f\n' % (topo, v, statistics.median(delay),
+                                                statistics.median(wall),
+                                                statistics.median(stacked)))
     png = os.path.join(os.path.dirname(md), 'bench.png')
     script = '''set terminal png size 900,480
 set output '%s'
@@ -66,9 +67,12 @@ set style data histograms
 set style fill solid 0.7
 set boxwidth 0.8
 set ylabel 'ms (median)'
+set y2label 'stacked wake-ups (median)'
+set y2tics
+set ytics nomirror
 set title 'lu\\_wake in a level-2 guest: run delay and wall time per topology and level-1 variant'
 set xtics font ',9'
-plot '%s' using 2:xtic(1) title 'run delay', '' using 3 title 'wall time'
+plot '%s' using 2:xtic(1) title 'run delay (ms)', '' using 3 title 'wall time (ms)', '' using 4 axes x1y2 title 'stacked wake-ups (right axis)'
 ''' % (png, data)
     try:
         subprocess.run(['gnuplot'], input=script.encode(), check=True)

@@ -63,6 +63,15 @@ bundles() {
 	echo "bundles: $p passed, $f failed"
 }
 step bundle bundles
+
+bench_smoke() {
+	if BENCH_REPS=1 BENCH_PHASES=100 "$ROOT/ci/bench.sh" v5.13-logic series; then
+		echo "bench smoke: 1 passed, 0 failed"
+	else
+		echo "bench smoke: 0 passed, 1 failed"
+	fi
+}
+step bench bench_smoke
 echo "make check took $(($(date +%s) - t_start)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
