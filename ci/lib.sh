@@ -3,6 +3,11 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/kvm-preempt-ci
+# A user's own tree (KERNEL_SRC) gets its own trees and results.
+if [ -n "${KERNEL_SRC:-}" ]; then
+	OUT=${OUT:-$ROOT/out/kernel-src}
+	WORK=${WORK:-$ROOT/work/kernel-src}
+fi
 OUT=${OUT:-$ROOT/out}
 WORK=${WORK:-$ROOT/work}
 

@@ -2,8 +2,8 @@
 # tree.sh BASE VARIANT: prepare the variant tree of BASE (a git repository
 # with one "base" commit; each variant is a branch with its patch stack
 # applied by git am) and check it out.  Prints the source directory.
-# KERNEL_SRC=/path/to/linux uses a git worktree of that checkout instead;
-# the checkout itself is never modified.
+# KERNEL_SRC=/path/to/linux uses a shared clone of that checkout's HEAD
+# instead (commits only); the checkout itself is never modified.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -22,10 +22,13 @@ if [ ! -d "$src/.git" ]; then
 	if [ -n "${KERNEL_SRC:-}" ]; then
 		git -C "$KERNEL_SRC" rev-parse --git-dir >/dev/null 2>&1 ||
 			die "KERNEL_SRC=$KERNEL_SRC is not a git checkout"
+		# A shared clone: its own refs and work tree, the checkout's
+		# objects read in place; the checkout itself is never written.
 		mkdir -p "$WORK/$base"
-		git -C "$KERNEL_SRC" worktree add --detach "$src" HEAD >"$log" 2>&1 ||
-			die_log "$log" "cannot add a worktree of $KERNEL_SRC"
-		git_q branch -f base HEAD >/dev/null
+		head=$(git -C "$KERNEL_SRC" rev-parse HEAD)
+		git clone -q --shared --no-checkout "$KERNEL_SRC" "$src" >"$log" 2>&1 ||
+			die_log "$log" "cannot clone $KERNEL_SRC"
+		git_q checkout -q -B base "$head"
 	else
 		tarball=$("$ROOT/ci/fetch.sh" "$base")
 		rm -rf "$src.tmp"
