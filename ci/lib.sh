@@ -82,9 +82,21 @@ stage() {
 # selftest_list BASE SRC: the selftests to run, in order: the peer suite,
 # then the project's own tests that the variant tree contains.
 selftest_list() {
-	local arch t
+	peer_selftests "$1"
+	own_selftests "$1" "$2"
+}
+
+# peer_selftests BASE: the upstream selftests of ci/peer-selftests.
+peer_selftests() {
+	local arch
 	arch=$(base_field "$1" 5)
 	awk '!/^#/ && !/^-/ && NF { print $1 }' "$ROOT/ci/peer-selftests" | sed "s|@ARCH@|$arch|"
+}
+
+# own_selftests BASE SRC: the project's selftests that the tree SRC has.
+own_selftests() {
+	local arch t
+	arch=$(base_field "$1" 5)
 	awk '!/^#/ && NF { print $1 }' "$ROOT/ci/own-selftests" | while read -r t; do
 		t=${t//@ARCH@/$arch}
 		if [ -f "$2/tools/testing/selftests/kvm/$t.c" ]; then echo "$t"; fi

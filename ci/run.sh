@@ -30,11 +30,6 @@ stage "boot+tests" "$ROOT/ci/boot.sh" "$base" "$variant" "$repeat"
 
 args=()
 [ -f "$src/arch/x86/kvm/tests/kvm_preempt_kunit.c" ] && args+=(--kunit kvm_x86_preempt)
-own=$(awk '!/^#/ && NF { print $1 }' "$ROOT/ci/own-selftests")
-while read -r t; do
-	case " ${own//@ARCH@/$(base_field "$base" 5)} " in
-	*" $t "*) args+=(--own "$t") ;;
-	*) args+=(--selftest "$t") ;;
-	esac
-done < <(selftest_list "$base" "$src")
+while read -r t; do args+=(--selftest "$t"); done < <(peer_selftests "$base")
+while read -r t; do args+=(--own "$t"); done < <(own_selftests "$base" "$src")
 "$ROOT/ci/judge.py" "$dst" "${args[@]}" >"$dst/cells"
