@@ -13,7 +13,7 @@ BENCH_PHASES ?= 500
 export BENCH_REPS BENCH_PHASES
 
 .PHONY: bench all run kunit selftests selftests-soak matrix check lint tooling-test \
-	deps bundle clean distclean help
+	deps bundle sources clean distclean help
 
 all: run
 
@@ -27,6 +27,7 @@ help:
 	@echo 'make lint            checkpatch --strict on every patch, shellcheck, actionlint'
 	@echo 'make bundle          git format-patch series + cover letter in out/bundle/BASE, build checks'
 	@echo 'make bench           the RFC table in a nested guest: out/bench.md, out/bench.png'
+	@echo 'make sources         write kunit/ and selftests/ from the series patches'
 	@echo 'make deps            install the Debian packages of ci/packages'
 	@echo 'make clean           remove out/ (results); distclean also work/ (trees)'
 	@echo 'variables: BASE=$(BASE) VARIANT=$(VARIANT) ACCEL=auto|tcg|kvm JOBS=$(JOBS)'
@@ -38,7 +39,7 @@ deps:
 
 run selftests: deps
 	@ci/run.sh $(BASE) $(VARIANT)
-	@ci/matrix.py --only $(BASE) $(VARIANT)
+	@ci/verdict.sh $(BASE) $(VARIANT)
 
 selftests-soak: deps
 	@SELFTEST_FILTER=preempted_halt_test ci/run.sh $(BASE) $(VARIANT) $(N)
@@ -56,6 +57,9 @@ bench: deps
 bundle: deps
 	@ci/bundle.sh $(BASE)
 	@ci/buildcheck.sh $(BASE)
+
+sources:
+	@ci/sources.sh
 
 lint: deps
 	@ci/lint.sh

@@ -14,6 +14,9 @@ read -r -a variants <<<"${*:-v5.13-logic rfc-fix series}"
 reps=${BENCH_REPS:-3}
 phases=${BENCH_PHASES:-500}
 cpus=${BENCH_CPUS:-4}
+base_field "$base" 1 >/dev/null
+for v in "${variants[@]}"; do variant_patches "$base" "$v" >/dev/null; done
+check_accel
 need qemu-system-x86_64 gcc cpio ldd
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -47,7 +47,8 @@ if [ ! -f "$tarball" ]; then
 	if [ ! -f "$deb" ]; then
 		(cd "$dir" && apt-get "${opts[@]}" download "$pkg=$version" >"$apt/download.log" 2>&1) ||
 			die_log "$apt/download.log" "cannot download $pkg=$version"
-		mv "$dir/${pkg}_${version//:/%3a}_all.deb" "$deb"
+		got=$dir/${pkg}_${version//:/%3a}_all.deb
+		[ "$got" = "$deb" ] || mv "$got" "$deb"
 	fi
 	dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards '*/linux-source-*.tar.xz' >"$tarball.tmp" ||
 		{ rm -f "$tarball.tmp" "$deb"; die "corrupt package $deb (removed; run again)"; }

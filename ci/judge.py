@@ -155,7 +155,7 @@ def main():
 
     cells = {}
     for s in a.kunit:
-        cells['kunit'] = res['kunit'][s]['status']
+        cells[s] = res['kunit'][s]['status']
     peers = [res['selftests'][t]['status'] for t in a.selftest]
     if peers:
         cells['peer'] = ('pass' if all(p == 'pass' for p in peers) else

@@ -10,6 +10,8 @@ if [ -n "${KERNEL_SRC:-}" ]; then
 fi
 OUT=${OUT:-$ROOT/out}
 WORK=${WORK:-$ROOT/work}
+# Every script and the verdict read results from the same place.
+export OUT WORK
 
 die() {
 	echo "error: $*" >&2
@@ -61,6 +63,14 @@ variant_patches() {
 	done
 }
 
+# check_accel: ACCEL must be one that accel.sh knows, before any slow work.
+check_accel() {
+	case ${ACCEL:-auto} in
+	auto | tcg | kvm) ;;
+	*) die "unknown ACCEL '$ACCEL' (valid: auto tcg kvm)" ;;
+	esac
+}
+
 valid_variants() {
 	awk '!/^#/ && NF { printf "%s ", $1 }' "$ROOT/ci/variants" | sed 's/ $//'
 }
@@ -100,5 +110,14 @@ own_selftests() {
 	awk '!/^#/ && NF { print $1 }' "$ROOT/ci/own-selftests" | while read -r t; do
 		t=${t//@ARCH@/$arch}
 		if [ -f "$2/tools/testing/selftests/kvm/$t.c" ]; then echo "$t"; fi
+	done
+}
+
+# kunit_suites SRC: the project's KUnit suites that the tree SRC has: each
+# file ci/kunit-suites lists is named after its suite (<suite>_kunit.c).
+kunit_suites() {
+	local f
+	awk '!/^#/ && NF { print $1 }' "$ROOT/ci/kunit-suites" | while read -r f; do
+		if [ -f "$1/$f" ]; then basename "$f" _kunit.c; fi
 	done
 }

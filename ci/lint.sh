@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # lint.sh: upstream quality checks of the patches and of the tooling:
-# checkpatch --strict on every patch of every base (series and mutants),
-# the committed kunit/ and selftests/ sources equal to what the series adds,
-# and the scripts checked by shellcheck.  Ends with "N passed, N failed".
+# checkpatch --strict on every patch of each base's series (the mutants are
+# test-only and never posted), commit references in checkpatch's form, the
+# kunit/ and selftests/ copies up to date with the series, shellcheck and
+# actionlint.  Ends with "N passed, N failed".
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -32,28 +33,11 @@ for base in $(valid_bases); do
 	done
 done
 
-# The sources in kunit/ and selftests/ are what the series adds.
-check_same() {
-	local base=$1 file=$2 path=$3 tmp
-	tmp=$(mktemp)
-	if awk -v f="b/$path" '
-		/^diff --git / { on = ($4 == f) } on && /^@@/ { body = 1; next }
-		on && body && /^\+/ { print substr($0, 2) }' \
-		"$ROOT"/patch/"$base"/series/*.patch >"$tmp" && cmp -s "$tmp" "$file"; then
-		ok
-	else
-		ko "$file differs from what patch/$base/series adds as $path"
-	fi
-	rm -f "$tmp"
-}
-for base in $(valid_bases); do
-	arch=$(base_field "$base" 5)
-	check_same "$base" "$ROOT/kunit/kvm_preempt_kunit.c" arch/x86/kvm/tests/kvm_preempt_kunit.c
-	check_same "$base" "$ROOT/kunit/.kunitconfig" arch/x86/kvm/.kunitconfig
-	st=$ROOT/selftests/$base/preempted_halt_test.c
-	[ -f "$st" ] || st=$ROOT/selftests/preempted_halt_test.c
-	check_same "$base" "$st" "tools/testing/selftests/kvm/$arch/preempted_halt_test.c"
-done
+# Commit references in the changelogs, which checkpatch can't check here.
+if "$ROOT/ci/commit-refs.py" "$ROOT"/patch/*/series/*.patch; then ok; else ko "bare commit references"; fi
+
+# kunit/ and selftests/ are what the series adds (ci/sources.sh).
+if "$ROOT/ci/sources.sh" --check; then ok; else ko "kunit/ or selftests/ out of date"; fi
 
 mapfile -t scripts < <(cd "$ROOT" && git ls-files 'ci/*.sh' 'ci/tests/*.sh' .ci/run)
 if (cd "$ROOT" && shellcheck -x -P SCRIPTDIR "${scripts[@]}") >"$OUT/shellcheck.log" 2>&1; then

@@ -3,13 +3,15 @@
 
 matrix.py [--only BASE VARIANT] [--markdown FILE] [--json FILE] [--junit FILE]
 Prints the table, writes the reports, and exits 1 if any cell differs from
-its expectation.  A variant that is expected to fail somewhere is a mutant:
-it is killed when every cell expected to fail did fail."""
+its expectation.  A variant with a mutants/ patch (ci/variants) is a
+mutant: it is killed by every cell that failed, and survives if none did;
+a survivor is reported, and is a mismatch only if ci/expected says a cell
+must fail."""
 import argparse
 import json
 import os
 import sys
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as _escape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -32,6 +34,12 @@ def expectations(rows, base, variant):
     return exp
 
 
+def mutant_variants():
+    with open(os.path.join(ROOT, 'ci', 'variants')) as f:
+        return {l.split()[0] for l in f
+                if not l.startswith('#') and 'mutants/' in l}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', default=os.environ.get('OUT', os.path.join(ROOT, 'out')))
@@ -48,6 +56,7 @@ def main():
         runs = [tuple(c.split('/', 1)) for c in (a.cells or [])]
     report, failed, passed = [], 0, 0
     mutants = {}
+    is_mutant = mutant_variants()
     for base, variant in runs:
         exp = expectations(rows, base, variant)
         path = os.path.join(a.out, base, variant, 'results.json')
@@ -67,15 +76,15 @@ def main():
                 failed += not ok
             report.append({'base': base, 'variant': variant, 'cell': cell,
                            'expected': want, 'observed': have, 'ok': ok})
-        must_fail = [c for c in cells if exp.get(c) == 'fail']
-        if must_fail:
-            killed = got is not None and all(got.get(c) == 'fail' for c in must_fail)
-            mutants['%s/%s' % (base, variant)] = killed
+        if variant in is_mutant:
+            mutants['%s/%s' % (base, variant)] = [
+                c for c in cells if got is not None and got.get(c) == 'fail']
     print_table(report)
     if mutants:
-        k = sum(mutants.values())
-        print('mutation score: %d/%d mutants killed%s' % (
-            k, len(mutants), ''.join('; SURVIVED: ' + m for m, v in mutants.items() if not v)))
+        print(score_line(mutants))
+        for m, killers in mutants.items():
+            print('  %-32s %s' % (m, 'killed by ' + ', '.join(killers)
+                                  if killers else 'SURVIVED'))
     if a.markdown:
         write_markdown(a.markdown, report, mutants)
     if a.json:
@@ -87,6 +96,12 @@ def main():
     return 1 if failed or not report else 0
 
 
+def score_line(mutants):
+    k = sum(1 for v in mutants.values() if v)
+    return 'mutation score: %d/%d mutants killed%s' % (
+        k, len(mutants), ''.join('; SURVIVED: ' + m for m, v in mutants.items() if not v))
+
+
 def grid(report):
     runs, cols = [], []
     for r in report:
@@ -94,7 +109,7 @@ def grid(report):
             runs.append((r['base'], r['variant']))
         if r['cell'] not in cols:
             cols.append(r['cell'])
-    order = ['kunit', 'halted_idle', 'preempted_reported', 'no_false_preemption',
+    order = ['kvm_x86_preempt', 'kvm_svm_preempt', 'kvm_vmx_preempt', 'halted_idle', 'preempted_reported', 'no_false_preemption',
              'userspace_exit', 'peer']
     cols.sort(key=lambda c: (order.index(c) if c in order else len(order), c))
     cell = {(r['base'], r['variant'], r['cell']): r for r in report}
@@ -127,8 +142,14 @@ def write_markdown(path, report, mutants):
             f.write('| %s | %s | %s |\n' % (b, v, ' | '.join(
                 show(cell.get((b, v, c))) for c in cols)))
         if mutants:
-            f.write('\nMutation score: %d/%d mutants killed.\n' % (
-                sum(mutants.values()), len(mutants)))
+            f.write('\n| mutant | killed by |\n|---|---|\n')
+            for m, killers in mutants.items():
+                f.write('| %s | %s |\n' % (m, ', '.join(killers) or '**survived**'))
+            f.write('\n%s.\n' % score_line(mutants))
+
+
+def escape(s):
+    return _escape(s, {'"': '&quot;'})
 
 
 def write_junit(path, report):

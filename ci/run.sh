@@ -12,6 +12,7 @@ variant=${2:?usage: run.sh BASE VARIANT [REPEAT]}
 repeat=${3:-1}
 base_field "$base" 1 >/dev/null
 variant_patches "$base" "$variant" >/dev/null
+check_accel
 dst=$OUT/$base/$variant
 rm -f "$dst/results.json" "$dst/timings"
 mkdir -p "$dst"
@@ -29,7 +30,7 @@ stage initramfs "$ROOT/ci/initramfs.sh" "$base" "$variant" "$WORK/$base/selftest
 stage "boot+tests" "$ROOT/ci/boot.sh" "$base" "$variant" "$repeat"
 
 args=()
-[ -f "$src/arch/x86/kvm/tests/kvm_preempt_kunit.c" ] && args+=(--kunit kvm_x86_preempt)
+while read -r s; do args+=(--kunit "$s"); done < <(kunit_suites "$src")
 while read -r t; do args+=(--selftest "$t"); done < <(peer_selftests "$base")
 while read -r t; do args+=(--own "$t"); done < <(own_selftests "$base" "$src")
 "$ROOT/ci/judge.py" "$dst" "${args[@]}" >"$dst/cells"

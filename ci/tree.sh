@@ -18,19 +18,31 @@ log=$OUT/$base/$variant/apply.log
 mkdir -p "$(dirname "$log")"
 git_q() { git -C "$src" -c user.name=kvm-preempt-ci -c user.email=ci@localhost "$@"; }
 
+# What the tree is made from: the user's HEAD, or the tarball's sha256.
+# A tree made from something else is made again.
+if [ -n "${KERNEL_SRC:-}" ]; then
+	git -C "$KERNEL_SRC" rev-parse --git-dir >/dev/null 2>&1 ||
+		die "KERNEL_SRC=$KERNEL_SRC is not a git checkout"
+	origin=$(git -C "$KERNEL_SRC" rev-parse HEAD)
+else
+	tarball=$("$ROOT/ci/fetch.sh" "$base")
+	origin=$(cut -f3 "$CACHE/$base/source.info")
+fi
+if [ -d "$src/.git" ] && [ "$(git_q config --get kvmci.origin || true)" != "$origin" ]; then
+	echo "tree of $base was made from another source: making it again" >&2
+	rm -rf "$src"
+fi
+
 if [ ! -d "$src/.git" ]; then
 	if [ -n "${KERNEL_SRC:-}" ]; then
-		git -C "$KERNEL_SRC" rev-parse --git-dir >/dev/null 2>&1 ||
-			die "KERNEL_SRC=$KERNEL_SRC is not a git checkout"
 		# A shared clone: its own refs and work tree, the checkout's
 		# objects read in place; the checkout itself is never written.
 		mkdir -p "$WORK/$base"
-		head=$(git -C "$KERNEL_SRC" rev-parse HEAD)
+		head=$origin
 		git clone -q --shared --no-checkout "$KERNEL_SRC" "$src" >"$log" 2>&1 ||
 			die_log "$log" "cannot clone $KERNEL_SRC"
 		git_q checkout -q -B base "$head"
 	else
-		tarball=$("$ROOT/ci/fetch.sh" "$base")
 		rm -rf "$src.tmp"
 		mkdir -p "$src.tmp"
 		tar -xf "$tarball" -C "$src.tmp" --strip-components=1 ||
@@ -43,6 +55,7 @@ if [ ! -d "$src/.git" ]; then
 			{ rm -rf "$src.tmp"; die "cannot make a git tree of $tarball"; }
 		mv "$src.tmp" "$src"
 	fi
+	git_q config kvmci.origin "$origin"
 fi
 
 # The branch of a variant is rebuilt whenever its patches change.

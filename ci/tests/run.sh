@@ -38,26 +38,26 @@ expect_error() {
 	fi
 }
 
-all_pass='halted_idle	pass kunit	pass no_false_preemption	pass peer	pass preempted_reported	pass userspace_exit	pass '
+all_pass='halted_idle	pass kvm_x86_preempt	pass no_false_preemption	pass peer	pass preempted_reported	pass userspace_exit	pass '
 expect good "$all_pass"
-expect kunit-fail "${all_pass/kunit	pass/kunit	fail}"
-expect kunit-crash "${all_pass/kunit	pass/kunit	error}"
+expect kunit-fail "${all_pass/kvm_x86_preempt	pass/kvm_x86_preempt	fail}"
+expect kunit-crash "${all_pass/kvm_x86_preempt	pass/kvm_x86_preempt	error}"
 expect scenario-fail "${all_pass/halted_idle	pass/halted_idle	fail}"
 expect peer-skip "${all_pass/peer	pass/peer	skip}"
 expect peer-timeout "${all_pass/peer	pass/peer	error}"
-expect no-plan 'kunit	pass peer	pass x86/preempted_halt_test:*	error '
-expect truncated-tap 'halted_idle	error kunit	pass peer	pass preempted_reported	error x86/preempted_halt_test:*	error '
-expect never-ended 'halted_idle	error kunit	pass peer	pass preempted_reported	error x86/preempted_halt_test:*	error '
-all_error='halted_idle	error kunit	error no_false_preemption	error peer	error preempted_reported	error userspace_exit	error '
+expect no-plan 'kvm_x86_preempt	pass peer	pass x86/preempted_halt_test:*	error '
+expect truncated-tap 'halted_idle	error kvm_x86_preempt	pass peer	pass preempted_reported	error x86/preempted_halt_test:*	error '
+expect never-ended 'halted_idle	error kvm_x86_preempt	pass peer	pass preempted_reported	error x86/preempted_halt_test:*	error '
+all_error='halted_idle	error kvm_x86_preempt	error no_false_preemption	error peer	error preempted_reported	error userspace_exit	error '
 expect panic "$all_error"
-expect hang 'kunit	error peer	error x86/preempted_halt_test:*	error '
+expect hang 'kvm_x86_preempt	error peer	error x86/preempted_halt_test:*	error '
 expect warning "$all_error"
 
 # The matrix comparison: a cell that differs fails, a missing run fails.
 mkdir -p "$tmp/out/7.3/series" "$tmp/out/7.3/never-reported"
-echo '{"cells": {"kunit": "pass", "peer": "pass", "halted_idle": "pass", "preempted_reported": "pass", "no_false_preemption": "pass", "userspace_exit": "pass"}}' \
+echo '{"cells": {"kvm_x86_preempt": "pass", "kvm_svm_preempt": "pass", "kvm_vmx_preempt": "pass", "peer": "pass", "halted_idle": "pass", "preempted_reported": "pass", "no_false_preemption": "pass", "userspace_exit": "pass"}}' \
 	>"$tmp/out/7.3/series/results.json"
-sed 's/"kunit": "pass"/"kunit": "fail"/; s/"preempted_reported": "pass"/"preempted_reported": "fail"/' \
+sed 's/"kvm_x86_preempt": "pass"/"kvm_x86_preempt": "fail"/; s/"preempted_reported": "pass"/"preempted_reported": "fail"/' \
 	"$tmp/out/7.3/series/results.json" >"$tmp/out/7.3/never-reported/results.json"
 check_matrix() {
 	local what=$1 want_rc=$2 rc=0
@@ -81,7 +81,7 @@ check_log() {
 }
 check_matrix "all as expected" 0 --cells 7.3/series 7.3/never-reported
 check_log 'mutation score: 1/1' "no mutation score"
-sed -i 's/"kunit": "fail"/"kunit": "pass"/' "$tmp/out/7.3/never-reported/results.json"
+sed -i 's/"fail"/"pass"/g' "$tmp/out/7.3/never-reported/results.json"
 check_matrix "surviving mutant" 1 --cells 7.3/never-reported
 check_log 'SURVIVED: 7.3/never-reported' "surviving mutant not named"
 check_matrix "missing run" 1 --cells 7.3/stale-flag
@@ -96,6 +96,48 @@ expect_error "corrupt tarball" env KERNEL_TARBALL="$tmp/bad.tar.xz" XDG_CACHE_HO
 mkdir -p "$tmp/bin"
 for t in dirname awk sed cut grep cat; do ln -s "$(command -v "$t")" "$tmp/bin/$t"; done
 expect_error "missing tool" env PATH="$tmp/bin" /bin/bash "$ci/boot.sh" 7.3 series
+
+# SIGINT and SIGTERM stop a boot at once, QEMU included.
+mkdir -p "$tmp/fakeqemu" "$tmp/sig/7.3/series"
+printf '#!/bin/sh\nexec sleep 300 # fake-qemu-%s\n' "$$" >"$tmp/fakeqemu/qemu-system-x86_64"
+chmod +x "$tmp/fakeqemu/qemu-system-x86_64"
+for sig in INT TERM; do
+	# A background job starts with SIGINT ignored, as no terminal's
+	# Ctrl-C would: restore the default first.
+	ACCEL=tcg OUT=$tmp/sig PATH=$tmp/fakeqemu:$PATH python3 -c \
+		'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+		"$ci/boot.sh" 7.3 series &
+	boot=$!
+	for _ in $(seq 50); do pgrep -f "fake-qemu-$$" >/dev/null && break; sleep 0.1; done
+	kill "-$sig" "$boot"
+	rc=0
+	wait "$boot" || rc=$?
+	sleep 0.2
+	if [ "$rc" -gt 128 ] && ! pgrep -f "fake-qemu-$$" >/dev/null; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL SIG$sig: boot.sh rc=$rc, QEMU $(pgrep -f "fake-qemu-$$" >/dev/null && echo left running || echo gone)"
+		pkill -KILL -f "fake-qemu-$$" || true
+	fi
+done
+expect_error "unknown accel before any work" env ACCEL=warp "$ci/run.sh" 7.3 series
+
+# Commit references: checkpatch's form passes, a bare id fails.
+check_refs() {
+	local what=$1 want_rc=$2 rc=0
+	printf 'Subject: [PATCH] x\n\n%s\n---\n' "$3" >"$tmp/ref.patch"
+	"$ci/commit-refs.py" "$tmp/ref.patch" >/dev/null || rc=$?
+	if [ "$rc" -eq "$want_rc" ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL commit-refs $what: rc=$rc"
+	fi
+}
+check_refs "full reference" 0 'See commit 1cc2f68c016a ("sched: Fix external p->on_rq users").'
+check_refs "bare id" 1 'Fixed by 1cc2f68c016a and commit 54aa83c90198.'
+check_refs "short id" 1 'See commit 1cc2f68 ("sched: Fix external p->on_rq users").'
 
 echo "tooling: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
