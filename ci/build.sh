@@ -19,6 +19,22 @@ command -v ccache >/dev/null 2>&1 && cc="ccache gcc"
 frag=$ROOT/ci/config/kvm-host.config
 kmake() { make -C "$src" O="$bld" CC="$cc" -j"$jobs" "$@"; }
 
+# A kernel is what it is made of: the variant tree, the config fragment,
+# the compiler and this script.  One built before from the same inputs is
+# reused (a directory per key under the cache); boots never are.
+key=$( {
+	git -C "$src" rev-parse 'HEAD^{tree}'
+	cat "$frag" "$0"
+	gcc --version | head -1
+} | sha256sum | cut -c1-16)
+kcache=$CACHE/kernels/$base-$key
+if [ -f "$kcache/bzImage" ]; then
+	cp "$kcache/bzImage" "$OUT/$base/$variant/bzImage"
+	echo "cached $key" >"$log"
+	echo "  (kernel $key from the cache)" >&2
+	exit 0
+fi
+
 # One configuration for every variant of a base: allnoconfig plus the
 # fragment.  Kbuild tracks each CONFIG_ symbol, so a variant that adds one
 # (the series' KUnit option) rebuilds only the files that use it.
@@ -41,3 +57,7 @@ done || true)
 [ -z "$missing" ] || die "config options dropped by olddefconfig on $base/$variant: $(echo "$missing" | xargs)"
 kmake bzImage >>"$log" 2>&1 || die_log "$log" "kernel build failed for $base/$variant"
 cp "$bld/arch/x86/boot/bzImage" "$OUT/$base/$variant/bzImage"
+mkdir -p "$kcache.tmp"
+cp "$bld/arch/x86/boot/bzImage" "$kcache.tmp/bzImage"
+rm -rf "$kcache"
+mv "$kcache.tmp" "$kcache"

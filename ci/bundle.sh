@@ -1,109 +1,78 @@
 #!/usr/bin/env bash
-# bundle.sh BASE: the upstream submission bundle of BASE's series in
-# out/bundle/BASE/: a `git format-patch --cover-letter` series made by
-# applying patch/BASE/series with `git am` onto a pristine worktree of the
-# base (which checks that it applies), a cover letter with the test table of
-# the last matrix run, to-cc.txt from get_maintainer.pl, and send.sh, which
-# prints the `git send-email` command and never sends.
+# bundle.sh [--check] BASE: the upstream submission of BASE's series in
+# out/bundle/BASE/.  The series is applied with `git am` onto a pristine
+# worktree of the base (which checks that it applies, and is what
+# buildcheck.sh builds), its subjects are checked for the KVM shortlog
+# scopes, and then, without --check: every patch is authored and signed
+# off by whoever runs this (git config user.name and user.email, or
+# BUNDLE_IDENT="Name <email>"), `git format-patch --cover-letter` writes
+# the series with the cover letter of ci/cover-letter.txt and the last
+# matrix, get_maintainer.pl writes to-cc.txt, and send.sh prints the `git
+# send-email` command (it never sends).  A placeholder identity is refused.
+# Only the newest base is a submission: older bases carry a port of the
+# tests for running them on LTS kernels (--check only).
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-base=${1:?usage: bundle.sh BASE}
+check=
+[ "${1:-}" = --check ] && { check=1; shift; }
+base=${1:?usage: bundle.sh [--check] BASE}
 version=${BUNDLE_VERSION:-1}
 base_field "$base" 1 >/dev/null
-src=$WORK/$base/src
-[ -d "$src/.git" ] || "$ROOT/ci/tree.sh" "$base" upstream >/dev/null
+newest=$(valid_bases | awk '{ print $NF }')
+if [ -z "$check" ]; then
+	[ "$base" = "$newest" ] ||
+		die "$base carries a port of the tests for $base kernels, not a submission: make bundle BASE=$newest"
+	ident=${BUNDLE_IDENT:-$(git -C "$ROOT" config user.name || true) <$(git -C "$ROOT" config user.email || true)>}
+	"$ROOT/ci/identity.sh" "$ident"
+	name=${ident% <*}
+	email=${ident##* <}
+	email=${email%>}
+fi
+src=$("$ROOT/ci/tree.sh" "$base" upstream)
 wt=$WORK/$base/bundle
 dst=$OUT/bundle/$base
 log=$OUT/bundle/$base.log
 mkdir -p "$OUT/bundle"
 rm -rf "$dst"
+: >"$log"
 git -C "$src" worktree remove --force "$wt" >/dev/null 2>&1 || rm -rf "$wt"
 git -C "$src" worktree prune
 git -C "$src" worktree add -q --detach "$wt" base
-gitq() { git -C "$wt" -c user.name=kvm-preempt-ci -c user.email=ci@localhost "$@"; }
+gitq() { git -C "$wt" -c user.name="${name:-kvm-preempt-ci}" -c user.email="${email:-ci@localhost}" "$@"; }
 for p in "$ROOT"/patch/"$base"/series/*.patch; do
 	gitq am -q "$p" >>"$log" 2>&1 || die_log "$log" "$(basename "$p") does not git am onto pristine $base"
 done
-
-# The newest base is the mainline submission, older ones are stable
-# backports ("[PATCH 6.12.y]" to stable@, Cc kvm@).
-prefix=PATCH
-to=kvm@vger.kernel.org
-if [ "$base" != "$(valid_bases | awk '{ print $NF }')" ]; then
-	prefix="PATCH $base.y"
-	to=stable@vger.kernel.org
-fi
 # Every subject must use one of the KVM x86 maintainers' shortlog scopes.
 bad=$(gitq log --format=%s base..HEAD |
 	grep -vE '^KVM: ((x86|VMX|SVM|nVMX|nSVM|x86/mmu|x86/pmu|selftests): )?[A-Z]' || true)
 [ -z "$bad" ] || die "subject without a KVM shortlog scope: $bad"
-git -C "$wt" -c user.name="KVM Preempt Team" -c user.email=kvm-preempt@example.org \
-	format-patch -q --cover-letter -v"$version" --thread=shallow \
-	--subject-prefix="$prefix" -o "$dst" base..HEAD
+[ -n "$check" ] && { echo "$base: series applies, subjects scoped"; exit 0; }
 
-pkgver=$(cut -f1 "$CACHE/$base/source.info")
-sha=$(cut -f3 "$CACHE/$base/source.info")
-table=$("$ROOT/ci/bundle-table.py" "$OUT/matrix.json" "$base")
+# The runner is the author and signs off every patch.
+gitq rebase -q --exec 'git commit -q --amend --no-edit --reset-author --signoff' base >>"$log" 2>&1 ||
+	die_log "$log" "cannot set the author of the series"
+base_line="Debian's linux-source-$base $(cut -f1 "$CACHE/$base/source.info"), i.e. upstream
+v$(cut -f1 "$CACHE/$base/source.info" | cut -d- -f1) plus Debian's patches, which has no git history
+(source tarball sha256: $(cut -f3 "$CACHE/$base/source.info")).  Rebase onto
+kvm-x86/next before posting."
+fp=()
+if [ -n "${KERNEL_SRC:-}" ]; then
+	fp=(--base=base)
+	base_line="the base-commit below."
+fi
+gitq format-patch -q --cover-letter -v"$version" --thread=shallow "${fp[@]}" -o "$dst" base..HEAD
 cover=$(ls "$dst"/*0000-cover-letter.patch)
-python3 - "$cover" "$base" "$pkgver" "$sha" "$table" "$prefix" <<'PY'
+"$ROOT/ci/matrix.py" --out "$OUT" --text "$base" >"$OUT/bundle/table.txt"
+python3 - "$cover" "$ROOT/ci/cover-letter.txt" "$OUT/bundle/table.txt" "$base_line" <<'PY'
 import sys
-path, base, pkgver, sha, table, prefix = sys.argv[1:]
-upstream = pkgver.split('-')[0]
-backport = prefix != 'PATCH'
-subject = 'KVM: x86: Make reporting a vCPU as preempted explicit, and test it'
-blurb = f"""\
-KVM tells a guest that a vCPU is preempted through the "preempted" byte of
-its steal time area, which the guest's vcpu_is_preempted() reads and its
-scheduler uses to skip busy vCPUs when it looks for an idle one.  A halted
-vCPU must not look preempted: in v5.13 KVM reported every put, including a
-vCPU that blocked after HLT, and parallel workloads in guests with a shared
-LLC ran up to 3.4x slower (Masanori Misono's 2021 RFC "KVM: x86: Don't set
-preempted when vCPU does HLT VMEXIT").  Upstream fixed it by other means,
-54aa83c90198 ("KVM: x86: do not set st->preempted when going back to user
-space") and 6cd88243c7e0 ("KVM: x86: do not report a vCPU as preempted
-outside instruction boundaries"), but nothing tests it, and the 6.12 merge
-window's delayed dequeue broke it again without any test noticing, until
-1cc2f68c016a ("sched: Fix external p->on_rq users").
-
-Patches 1-4 move the decision into small pure helpers, with no functional
-change intended: kvm_sched_out_is_preemption() (generic),
-vmx_exit_is_instruction_boundary() and svm_exit_is_instruction_boundary()
-(which exits may end with a report: only host interrupts, never HLT), and
-kvm_steal_time_preempted_action().  Patch 5 adds a KUnit suite that drives
-them with the vendors' exit reason constants and runs without VMX or SVM.
-Patch 6 adds a selftest: halted vCPUs of two 4-vCPU VMs are never reported
-preempted, a really preempted vCPU is, blocking is not counted as
-preemption, and an exit to userspace is not preemption.
-
-Base: Debian's linux-source-{base} {pkgver}, i.e. upstream v{upstream}
-plus Debian's patches (source tarball sha256:
-{sha}).
-"""
-if backport:
-    blurb += f"""
-This is the {base}.y backport of the mainline series; the selftest carries
-small local helpers that {base}'s selftest library lacks.  Upstream commit
-ids will be added once the mainline series is merged.
-"""
-blurb += f"""
-Tested (QEMU TCG with emulated SVM and nested paging, 2 vCPUs; the test
-kernel runs kvm_amd): the KUnit suite at boot and through kunit.py, the new
-selftest, and the upstream selftests listed in the project's
-ci/peer-selftests; each patch builds with KVM_INTEL=m KVM_AMD=m
-KVM_WERROR=y.  Not tested: VMX on hardware or nested VMX (exercised only by
-the KUnit suite), SVM on hardware, Xen runstate (KUnit only).  The table is
-the last run of the mutant matrix: every mutant (a reconstructed bug or
-injected fault on top of the series) must fail where the table says so.
-
-{table}
-"""
-with open(path) as f:
-    s = f.read()
-s = s.replace('*** SUBJECT HERE ***', subject).replace('*** BLURB HERE ***', blurb)
-with open(path, 'w') as f:
-    f.write(s)
+cover, template, table, base = sys.argv[1:]
+blurb = open(template).read().replace('@TABLE@', open(table).read().rstrip())
+blurb = blurb.replace('@BASE@', base)
+s = open(cover).read()
+s = s.replace('*** SUBJECT HERE ***', 'KVM: x86: Test that halted vCPUs are not reported as preempted')
+open(cover, 'w').write(s.replace('*** BLURB HERE ***', blurb.rstrip()))
 PY
 (cd "$wt" && perl scripts/get_maintainer.pl --no-git --no-git-fallback --no-rolestats \
 	--separator , "$dst"/*.patch) >"$dst/to-cc.txt" 2>>"$log" ||
@@ -112,7 +81,7 @@ cat >"$dst/send.sh" <<SH
 #!/bin/sh
 # Prints the command that would send this series; sends nothing.
 cd "\$(dirname "\$0")"
-printf 'git send-email --to=%s --cc=%s ./*.patch\n' $to "'\$(cat to-cc.txt)'"
+printf 'git send-email --to=%s --cc=%s ./*.patch\n' kvm@vger.kernel.org "'\$(cat to-cc.txt)'"
 SH
 chmod +x "$dst/send.sh"
-echo "$dst: $(find "$dst" -name "*.patch" | wc -l) files: cover letter and patches"
+echo "$dst: $(find "$dst" -name "*.patch" | wc -l) files, from $ident"

@@ -46,10 +46,13 @@ step lint "$ROOT/ci/lint.sh"
 step kunit kunit_all
 step matrix "$ROOT/ci/matrix.sh"
 
+# The series of every base applies to its pristine base and every patch
+# builds as the maintainers build it.  The submission itself (make bundle)
+# needs the runner's own identity, which CI does not have.
 bundles() {
 	local base p=0 f=0 line bp bf
 	for base in $(valid_bases); do
-		if ! "$ROOT/ci/bundle.sh" "$base"; then
+		if ! "$ROOT/ci/bundle.sh" --check "$base"; then
 			f=$((f + 1))
 			continue
 		fi

@@ -35,6 +35,8 @@ opts=(-o "Dir::Etc::sourcelist=$apt/sources.list" -o "Dir::Etc::sourceparts=-"
 if [ -z "$(find "$apt/lists" -name '*Packages*' -mtime -1 2>/dev/null)" ]; then
 	apt-get "${opts[@]}" update >"$apt/update.log" 2>&1 ||
 		die_log "$apt/update.log" "cannot fetch the package list of $suite"
+	# apt leaves lists/partial to _apt, mode 0700: let a cache saver read it.
+	chmod -R a+rX "$apt" 2>/dev/null || true
 fi
 version=$(apt-cache "${opts[@]}" policy "$pkg" 2>/dev/null | awk '/Candidate:/ { print $2 }')
 if [ -z "$version" ] || [ "$version" = "(none)" ]; then

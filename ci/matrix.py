@@ -48,7 +48,11 @@ def main():
     ap.add_argument('--markdown')
     ap.add_argument('--json')
     ap.add_argument('--junit')
+    ap.add_argument('--text', metavar='BASE',
+                    help='print the last matrix of BASE (matrix.json) as plain text')
     a = ap.parse_args()
+    if a.text:
+        return print_text(os.path.join(a.out, 'matrix.json'), a.text)
     rows = table(os.path.join(ROOT, 'ci', 'expected'))
     if a.only:
         runs = [tuple(a.only)]
@@ -77,14 +81,14 @@ def main():
             report.append({'base': base, 'variant': variant, 'cell': cell,
                            'expected': want, 'observed': have, 'ok': ok})
         if variant in is_mutant:
-            mutants['%s/%s' % (base, variant)] = [
-                c for c in cells if got is not None and got.get(c) == 'fail']
+            mutants['%s/%s' % (base, variant)] = None if got is None else [
+                c for c in cells if got.get(c) == 'fail']
     print_table(report)
     if mutants:
         print(score_line(mutants))
         for m, killers in mutants.items():
-            print('  %-32s %s' % (m, 'killed by ' + ', '.join(killers)
-                                  if killers else 'SURVIVED'))
+            print('  %-32s %s' % (m, 'MISSING' if killers is None else
+                                  'killed by ' + ', '.join(killers) if killers else 'SURVIVED'))
     if a.markdown:
         write_markdown(a.markdown, report, mutants)
     if a.json:
@@ -96,10 +100,42 @@ def main():
     return 1 if failed or not report else 0
 
 
+def print_text(path, base):
+    """The last matrix of one base, for a cover letter (never typed)."""
+    try:
+        with open(path) as f:
+            m = json.load(f)
+    except (OSError, ValueError):
+        m = {'cells': [], 'mutants': {}}
+    report = [c for c in m['cells'] if c['base'] == base]
+    if not report:
+        print('(no matrix results for %s: run make matrix first)' % base)
+        return 0
+    runs, cols, cell = grid(report)
+    short = {c: c.replace('_preempt', '').replace('preemption', 'preempt') for c in cols}
+    w = max(len(v) for _, v in runs)
+    print('  %-*s  %s' % (w, 'variant', ' '.join('%-14s' % short[c][:14] for c in cols)))
+    for b, v in runs:
+        print('  %-*s  %s' % (w, v, ' '.join(
+            '%-14s' % ('-' if cell.get((b, v, c)) is None else
+                       cell[(b, v, c)]['observed'] + ('' if cell[(b, v, c)]['ok'] else '!'))
+            for c in cols)))
+    mutants = {k: v for k, v in m.get('mutants', {}).items() if k.startswith(base + '/')}
+    if mutants:
+        print()
+        for k, killers in mutants.items():
+            print('  %-20s %s' % (k.split('/', 1)[1], 'killed by ' + ', '.join(killers)
+                                  if killers else 'survived'))
+        print('  ' + score_line(mutants))
+    return 0
+
+
 def score_line(mutants):
     k = sum(1 for v in mutants.values() if v)
-    return 'mutation score: %d/%d mutants killed%s' % (
-        k, len(mutants), ''.join('; SURVIVED: ' + m for m, v in mutants.items() if not v))
+    return 'mutation score: %d/%d mutants killed%s%s' % (
+        k, len(mutants),
+        ''.join('; SURVIVED: ' + m for m, v in mutants.items() if v == []),
+        ''.join('; MISSING: ' + m for m, v in mutants.items() if v is None))
 
 
 def grid(report):
@@ -144,7 +180,8 @@ def write_markdown(path, report, mutants):
         if mutants:
             f.write('\n| mutant | killed by |\n|---|---|\n')
             for m, killers in mutants.items():
-                f.write('| %s | %s |\n' % (m, ', '.join(killers) or '**survived**'))
+                f.write('| %s | %s |\n' % (m, '**missing**' if killers is None else
+                                            ', '.join(killers) or '**survived**'))
             f.write('\n%s.\n' % score_line(mutants))
 
 

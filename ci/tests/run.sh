@@ -123,6 +123,12 @@ for sig in INT TERM; do
 done
 expect_error "unknown accel before any work" env ACCEL=warp "$ci/run.sh" 7.3 series
 
+# make bundle refuses a placeholder or missing identity (DCO).
+expect_error "placeholder identity" "$ci/identity.sh" "KVM Preempt Team <kvm-preempt@example.org>"
+expect_error "noreply identity" "$ci/identity.sh" "Some One <someone@users.noreply.github.com>"
+expect_error "no identity" "$ci/identity.sh" " <>"
+expect_error "bundle of a port" env BUNDLE_IDENT=x "$ci/bundle.sh" 6.12
+
 # Commit references: checkpatch's form passes, a bare id fails.
 check_refs() {
 	local what=$1 want_rc=$2 rc=0
