@@ -56,7 +56,6 @@ bind() { mkdir -p "$2"; mount --bind "$1" "$2"; mounts+=("$2"); }
 mount -t proc proc "$dir/proc"
 mounts+=("$dir/proc")
 bind /dev "$dir/dev"
-mount -t devpts devpts "$dir/dev/pts" 2>/dev/null && mounts+=("$dir/dev/pts") || true
 if [ -n "${NO_KVM:-}" ] && [ -e /dev/kvm ]; then
 	mount --bind /dev/null "$dir/dev/kvm"
 	mounts+=("$dir/dev/kvm")
