@@ -28,8 +28,8 @@ glue=$(sed -n 's/^  GLUE: //p' "$ROOT/.github/workflows/ci.yml")
 
 # The root file system: Debian's, with only what the runner's image has
 # that the job relies on (git for actions/checkout, ca-certificates).
-rootfs=$CACHE/rootfs/bookworm.tar
-if [ ! -f "$rootfs" ]; then
+rootfs=$CACHE/rootfs/bookworm
+if [ ! -d "$rootfs" ]; then
 	mkdir -p "$(dirname "$rootfs")"
 	mmdebstrap --variant=apt --include=ca-certificates,git bookworm "$rootfs.tmp" \
 		>"$CACHE/rootfs/mmdebstrap.log" 2>&1 ||
@@ -50,7 +50,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-tar -xf "$rootfs" -C "$dir"
+cp -a "$rootfs/." "$dir/"
 cp /etc/resolv.conf "$dir/etc/resolv.conf"
 bind() { mkdir -p "$2"; mount --bind "$1" "$2"; mounts+=("$2"); }
 mount -t proc proc "$dir/proc"
