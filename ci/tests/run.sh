@@ -99,26 +99,34 @@ expect_error "missing tool" env PATH="$tmp/bin" /bin/bash "$ci/boot.sh" 7.3 seri
 
 # SIGINT and SIGTERM stop a boot at once, QEMU included.
 mkdir -p "$tmp/fakeqemu" "$tmp/sig/7.3/series"
-printf '#!/bin/sh\nexec sleep 300 # fake-qemu-%s\n' "$$" >"$tmp/fakeqemu/qemu-system-x86_64"
+printf '#!/bin/sh\necho $$ >"%s/qemu.pid"\nexec sleep 300\n' "$tmp" >"$tmp/fakeqemu/qemu-system-x86_64"
 chmod +x "$tmp/fakeqemu/qemu-system-x86_64"
+# alive PID: running, not a zombie that nobody reaped yet.
+alive() {
+	local state
+	state=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true)
+	[ -n "$state" ] && [ "$state" != Z ]
+}
 for sig in INT TERM; do
+	rm -f "$tmp/qemu.pid"
 	# A background job starts with SIGINT ignored, as no terminal's
 	# Ctrl-C would: restore the default first.
 	ACCEL=tcg OUT=$tmp/sig PATH=$tmp/fakeqemu:$PATH python3 -c \
 		'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
 		"$ci/boot.sh" 7.3 series &
 	boot=$!
-	for _ in $(seq 50); do pgrep -f "fake-qemu-$$" >/dev/null && break; sleep 0.1; done
+	for _ in $(seq 100); do [ -s "$tmp/qemu.pid" ] && break; sleep 0.1; done
+	qemu=$(cat "$tmp/qemu.pid" 2>/dev/null || echo none)
 	kill "-$sig" "$boot"
 	rc=0
 	wait "$boot" || rc=$?
 	sleep 0.2
-	if [ "$rc" -gt 128 ] && ! pgrep -f "fake-qemu-$$" >/dev/null; then
+	if [ "$qemu" != none ] && [ "$rc" -gt 128 ] && ! alive "$qemu"; then
 		pass=$((pass + 1))
 	else
 		fail=$((fail + 1))
-		echo "FAIL SIG$sig: boot.sh rc=$rc, QEMU $(pgrep -f "fake-qemu-$$" >/dev/null && echo left running || echo gone)"
-		pkill -KILL -f "fake-qemu-$$" || true
+		echo "FAIL SIG$sig: boot.sh rc=$rc, QEMU pid $qemu $(alive "$qemu" && echo left running || echo gone)"
+		kill -KILL "$qemu" 2>/dev/null || true
 	fi
 done
 expect_error "unknown accel before any work" env ACCEL=warp "$ci/run.sh" 7.3 series
