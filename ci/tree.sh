@@ -48,7 +48,7 @@ if [ ! -d "$src/.git" ]; then
 		tar -xf "$tarball" -C "$src.tmp" --strip-components=1 ||
 			{ rm -rf "$src.tmp"; die "corrupt tarball $tarball"; }
 		# Debian's top-level .gitignore ignores everything: drop that rule.
-		sed -i '/^\/\*$/d' "$src.tmp/.gitignore"
+		if [ -f "$src.tmp/.gitignore" ]; then sed -i '/^\/\*$/d' "$src.tmp/.gitignore"; fi
 		(cd "$src.tmp" && git init -q -b base && git add -f -A . &&
 			git -c user.name=kvm-preempt-ci -c user.email=ci@localhost \
 				commit -q -m "base: $(basename "$tarball" .tar.xz)") ||

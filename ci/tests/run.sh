@@ -131,6 +131,60 @@ for sig in INT TERM; do
 done
 expect_error "unknown accel before any work" env ACCEL=warp "$ci/run.sh" 7.3 series
 
+# fetch.sh on a new machine: an empty cache, then a cache that holds the
+# .deb but not the tarball.  Stand-ins for apt-get and apt-cache serve a
+# small linux-source package (a version without an epoch, as Debian's).
+fake=$tmp/fakeapt
+mkdir -p "$fake/bin" "$fake/deb/DEBIAN" "$fake/deb/usr/src" "$fake/src/linux-source-7.3"
+echo 7.3.4 >"$fake/src/linux-source-7.3/VERSION"
+tar -cJf "$fake/deb/usr/src/linux-source-7.3.tar.xz" -C "$fake/src" linux-source-7.3
+printf 'Package: linux-source-7.3\nVersion: 7.3.4-1\nArchitecture: all\nMaintainer: none\nDescription: test\n' \
+	>"$fake/deb/DEBIAN/control"
+dpkg-deb -b "$fake/deb" "$fake/linux-source-7.3_7.3.4-1_all.deb" >/dev/null
+cat >"$fake/bin/apt-get" <<SH
+#!/bin/sh
+for a; do case \$a in Dir::State::Lists=*) lists=\${a#*=} ;; esac; done
+case " \$* " in
+*" update "*) mkdir -p "\$lists" && touch "\$lists/fake_Packages" ;;
+*" download "*) cp "$fake/linux-source-7.3_7.3.4-1_all.deb" . ;;
+esac
+SH
+printf '#!/bin/sh\necho "  Candidate: 7.3.4-1"\n' >"$fake/bin/apt-cache"
+chmod +x "$fake/bin/apt-get" "$fake/bin/apt-cache"
+fetch_ok() {
+	local what=$1 got
+	got=$(PATH=$fake/bin:$PATH XDG_CACHE_HOME=$tmp/fcache "$ci/fetch.sh" 7.3 2>"$tmp/fetch.err") || true
+	if [ -f "$got" ] && tar -xOJf "$got" linux-source-7.3/VERSION 2>/dev/null | grep -q 7.3.4; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL fetch, $what: $(head -3 "$tmp/fetch.err")"
+	fi
+}
+fetch_ok "empty cache"
+rm -f "$tmp"/fcache/kvm-preempt-ci/7.3/*.tar.xz
+cp "$fake/linux-source-7.3_7.3.4-1_all.deb" "$tmp/fcache/kvm-preempt-ci/7.3/"
+fetch_ok "a .deb and no tarball"
+
+# A tree made from another source is made again.
+for v in 1 2; do
+	mkdir -p "$tmp/ksrc$v/linux"
+	echo "$v" >"$tmp/ksrc$v/linux/VERSION"
+	tar -cJf "$tmp/ksrc$v.tar.xz" -C "$tmp/ksrc$v" linux
+	WORK=$tmp/work OUT=$tmp/tout XDG_CACHE_HOME=$tmp/tcache KERNEL_TARBALL=$tmp/ksrc$v.tar.xz \
+		"$ci/tree.sh" 7.3 upstream >/dev/null 2>"$tmp/tree$v.err" || true
+done
+if [ "$(cat "$tmp/work/7.3/src/VERSION" 2>/dev/null)" = 2 ] && grep -q 'making it again' "$tmp/tree2.err"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL tree not remade for a new source: $(head -2 "$tmp/tree2.err")"
+fi
+
+# Every entry point checks the base first.
+expect_error "kunit: unknown base" "$ci/kunit.sh" 9.9
+expect_error "bench: unknown base" env BASE=9.9 "$ci/bench.sh"
+
 # make bundle refuses a placeholder or missing identity (DCO).
 expect_error "placeholder identity" "$ci/identity.sh" "KVM Preempt Team <kvm-preempt@example.org>"
 expect_error "noreply identity" "$ci/identity.sh" "Some One <someone@users.noreply.github.com>"
