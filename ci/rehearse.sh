@@ -31,6 +31,12 @@ glue=$(sed -n 's/^  GLUE: //p' "$ROOT/.github/workflows/ci.yml")
 rootfs=$CACHE/rootfs/bookworm
 if [ ! -d "$rootfs" ]; then
 	mkdir -p "$(dirname "$rootfs")"
+	# An interrupted mmdebstrap can leave its mounts behind.
+	if [ -d "$rootfs.tmp" ]; then
+		awk -v d="$rootfs.tmp/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r |
+			xargs -r umount -l
+		rm -rf "$rootfs.tmp"
+	fi
 	mmdebstrap --variant=apt --include=ca-certificates,git bookworm "$rootfs.tmp" \
 		>"$CACHE/rootfs/mmdebstrap.log" 2>&1 ||
 		die_log "$CACHE/rootfs/mmdebstrap.log" "mmdebstrap failed"
@@ -52,6 +58,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 cp -a "$rootfs/." "$dir/"
 cp /etc/resolv.conf "$dir/etc/resolv.conf"
+# Trust what this host trusts (a network whose proxy has its own CA), as a
+# runner trusts its own network; Node.js reads it from NODE_EXTRA_CA_CERTS.
+cp /etc/ssl/certs/ca-certificates.crt "$dir/etc/ssl/host-ca.crt" 2>/dev/null || true
 bind() { mkdir -p "$2"; mount --bind "$1" "$2"; mounts+=("$2"); }
 mount -t proc proc "$dir/proc"
 mounts+=("$dir/proc")
@@ -78,6 +87,7 @@ echo "rehearsal of '$job' in $dir: $glue && $target"
 t0=$(date +%s)
 rc=0
 chroot "$dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root CI=true \
+	NODE_EXTRA_CA_CERTS=/etc/ssl/host-ca.crt \
 	XDG_CACHE_HOME=/w/.cache CCACHE_DIR=/w/.cache/ccache \
 	sh -c "cd /w && $glue && $target" >"$log" 2>&1 || rc=$?
 tail -n 25 "$log"
