@@ -3,6 +3,7 @@ BASE    ?= 7.3
 VARIANT ?= series
 ACCEL   ?= auto
 JOBS    ?= $(shell echo $$(($$(nproc) + 1)))
+JOB     ?= lint
 N       ?= 30
 BASES   ?=
 VARIANTS ?=
@@ -13,7 +14,7 @@ BENCH_PHASES ?= 500
 export BENCH_REPS BENCH_PHASES
 
 .PHONY: bench all run kunit selftests selftests-soak matrix check lint tooling-test \
-	deps bundle sources clean distclean help
+	deps bundle sources rehearse clean distclean help
 
 all: run
 
@@ -28,6 +29,7 @@ help:
 	@echo 'make bundle          git format-patch series + cover letter in out/bundle/BASE, build checks'
 	@echo 'make bench           the RFC table in a nested guest: out/bench.md, out/bench.png'
 	@echo 'make sources         write kunit/ and selftests/ from the series patches'
+	@echo 'make rehearse JOB=lint|fixes|mutants  a GitHub job in a new Debian root, as the runner runs it'
 	@echo 'make deps            install the Debian packages of ci/packages'
 	@echo 'make clean           remove out/ (results); distclean also work/ (trees)'
 	@echo 'variables: BASE=$(BASE) VARIANT=$(VARIANT) ACCEL=auto|tcg|kvm JOBS=$(JOBS)'
@@ -60,6 +62,9 @@ bundle: deps
 
 sources:
 	@ci/sources.sh
+
+rehearse:
+	@ci/rehearse.sh $(JOB) $(BASE)
 
 lint: deps
 	@ci/lint.sh

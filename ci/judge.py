@@ -38,9 +38,12 @@ def parse_tap(lines):
         if m and indent is not None and len(m.group(1)) == indent:
             directive = (m.group(5) or '').strip()
             status = 'pass' if m.group(2) == 'ok' else 'fail'
+            name = m.group(4).strip()
             if directive.upper().startswith('SKIP'):
                 status = 'skip'
-            points.append({'name': m.group(4).strip(), 'status': status})
+                # kselftest's skip: "ok N # SKIP <name>: <reason>"
+                name = name or directive[4:].strip()
+            points.append({'name': name, 'status': status})
     return plan, points
 
 

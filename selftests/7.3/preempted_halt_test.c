@@ -169,14 +169,24 @@ static void start_thread(pthread_t *thread, void *(*fn)(void *), void *arg)
 	TEST_ASSERT(!r, "pthread_create() failed: %d", r);
 }
 
-/* Join a thread that must end within TIMEOUT_MS; false if it did not. */
-static bool join_thread(pthread_t thread)
+/*
+ * The deadline to join threads whose guest code gives up after TIMEOUT_MS:
+ * twice that, so that a guest that gave up is told apart from a vCPU that
+ * never ran again.
+ */
+static struct timespec join_deadline(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += TIMEOUT_MS / 1000;
-	return !pthread_timedjoin_np(thread, NULL, &ts);
+	ts.tv_sec += 2 * TIMEOUT_MS / 1000;
+	return ts;
+}
+
+/* Join a thread by a deadline; false if it did not end by then. */
+static bool join_thread(pthread_t thread, struct timespec deadline)
+{
+	return !pthread_timedjoin_np(thread, NULL, &deadline);
 }
 
 static u64 now_ms(void)
@@ -292,7 +302,7 @@ static void start_hog(pthread_t *hog)
 static void stop_hog(pthread_t hog)
 {
 	WRITE_ONCE(hog_stop, true);
-	TEST_ASSERT(join_thread(hog), "Busy thread did not stop");
+	TEST_ASSERT(join_thread(hog, join_deadline()), "Busy thread did not stop");
 }
 
 /* A vCPU's task, pinned to a CPU at a nice level. */
@@ -333,6 +343,7 @@ static void test_halted_vcpus(bool *halted_idle, bool *no_false_preemption)
 	struct vcpu_task halters[NR_VCPUS];
 	struct kvm_vcpu *vcpus[NR_VCPUS];
 	bool finished = true;
+	struct timespec ts;
 	pthread_t hog;
 	struct kvm_vm *vm;
 	int i;
@@ -399,8 +410,9 @@ static void test_halted_vcpus(bool *halted_idle, bool *no_false_preemption)
 		*halted_idle = false;
 	}
 	sync_global_from_guest(vm, halts);
+	ts = join_deadline();
 	for (i = 1; i < NR_VCPUS; i++) {
-		if (!join_thread(halters[i].thread)) {
+		if (!join_thread(halters[i].thread, ts)) {
 			ksft_print_msg("halted_idle: vCPU %d did not finish\n", i);
 			finished = false;
 		} else if (halts[i] < NR_HALT_CYCLES + 1) {
@@ -445,10 +457,10 @@ static bool test_preempted_reported(void)
 	start_hog(&hog);
 	start_vcpu(&watcher, vcpus[1], vmm_cpu, 0);
 
-	finished = join_thread(watcher.thread);
+	finished = join_thread(watcher.thread, join_deadline());
 	stop_hog(hog);
 	write_guest_global(vm, stop, true);
-	finished &= join_thread(spinner.thread);
+	finished &= join_thread(spinner.thread, join_deadline());
 	TEST_ASSERT(finished, "vCPUs did not finish within %u ms", TIMEOUT_MS);
 
 	grew = vcpu_get_stat(vcpus[0], preemption_reported) - reported;
@@ -519,7 +531,7 @@ static bool test_userspace_exit(void)
 		pthread_kill(thread, SIGUSR1);
 		nanosleep(&nap, NULL);
 	}
-	TEST_ASSERT(join_thread(thread), "vCPU thread did not finish");
+	TEST_ASSERT(join_thread(thread, join_deadline()), "vCPU thread did not finish");
 	kvm_vm_free(vm);
 
 	ksft_print_msg("userspace_exit: %d of %d exits saw preempted\n",
