@@ -19,16 +19,10 @@ command -v ccache >/dev/null 2>&1 && cc="ccache gcc"
 frag=$ROOT/ci/config/kvm-host.config
 kmake() { make -C "$src" O="$bld" CC="$cc" -j"$jobs" "$@"; }
 
-# A kernel is what it is made of: the variant tree but tools/testing/, the
-# config fragment, the compiler and this script.  One built before from the
-# same inputs is reused (a directory per key under the cache); boots never
-# are.
-key=$( {
-	git -C "$src" ls-tree HEAD | grep -vP '\ttools$'
-	git -C "$src" ls-tree HEAD:tools | grep -vP '\ttesting$'
-	cat "$frag" "$0"
-	gcc --version | head -1
-} | sha256sum | cut -c1-16)
+# A kernel is what it is made of (ci/kernel-key.sh).  One built before from
+# the same inputs is reused (a directory per key under the cache); boots
+# never are.
+key=$("$ROOT/ci/kernel-key.sh" "$src" "$frag")
 kcache=$CACHE/kernels/$base-$key
 if [ -f "$kcache/bzImage" ]; then
 	cp "$kcache/bzImage" "$OUT/$base/$variant/bzImage"

@@ -177,6 +177,41 @@ else
 	echo "FAIL tree not remade for a new source: $(head -2 "$tmp/tree2.err")"
 fi
 
+# The kernel cache key changes with the kernel's inputs, and only with them.
+k=$tmp/ktree
+mkdir -p "$k/virt" "$k/tools/testing" "$k/tools/objtool"
+echo a >"$k/virt/kvm_main.c"
+echo a >"$k/tools/testing/test.c"
+echo a >"$k/tools/objtool/check.c"
+git -C "$k" init -q && git -C "$k" add -A && git -C "$k" -c user.name=t -c user.email=t@t commit -q -m t
+cp "$ci/config/kvm-host.config" "$tmp/frag"
+key() { "$ci/kernel-key.sh" "$k" "$tmp/frag"; }
+change() { # WHAT FILE: commit a change to FILE of the tree
+	echo b >>"$k/$2"
+	git -C "$k" -c user.name=t -c user.email=t@t commit -q -am "$1"
+}
+key_is() { # WHAT same|new
+	local now
+	now=$(key)
+	if { [ "$2" = same ] && [ "$now" = "$last" ]; } || { [ "$2" = new ] && [ "$now" != "$last" ]; }; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL kernel key, $1: want $2 key"
+	fi
+	last=$now
+}
+last=$(key)
+change "a patch to KVM" virt/kvm_main.c && key_is "a patch to KVM" new
+change "a selftest" tools/testing/test.c && key_is "a selftest" same
+change "objtool" tools/objtool/check.c && key_is "objtool" new
+echo CONFIG_X=y >>"$tmp/frag" && key_is "ci/config" new
+mkdir -p "$tmp/gcc2"
+printf '#!/bin/sh\necho "gcc (Other) 99.1"\n' >"$tmp/gcc2/gcc"
+chmod +x "$tmp/gcc2/gcc"
+now=$(PATH=$tmp/gcc2:$PATH key)
+if [ "$now" != "$last" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL kernel key, compiler: same key"; fi
+
 # Every entry point checks the base first.
 expect_error "kunit: unknown base" "$ci/kunit.sh" 9.9
 expect_error "bench: unknown base" env BASE=9.9 "$ci/bench.sh"

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# kernel-key.sh SRC FRAGMENT: the key of the test kernel that build.sh makes
+# of the tree SRC (its checked-out commit) with the config FRAGMENT: a hash
+# of the tree but tools/testing/, the fragment, the compiler's version and
+# build.sh itself.  Equal keys, equal kernels.
+set -euo pipefail
+# shellcheck source=ci/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+src=${1:?usage: kernel-key.sh SRC FRAGMENT}
+frag=${2:?usage: kernel-key.sh SRC FRAGMENT}
+{
+	git -C "$src" ls-tree HEAD | grep -vP '\ttools$'
+	git -C "$src" ls-tree HEAD:tools 2>/dev/null | grep -vP '\ttesting$' || true
+	cat "$frag" "$ROOT/ci/build.sh"
+	gcc --version | head -1
+} | sha256sum | cut -c1-16
