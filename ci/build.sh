@@ -51,7 +51,17 @@ missing=$(grep '^CONFIG_' "$frag" | while read -r l; do
 	esac
 done || true)
 [ -z "$missing" ] || die "config options dropped by olddefconfig on $base/$variant: $(echo "$missing" | xargs)"
-kmake bzImage >>"$log" 2>&1 || die_log "$log" "kernel build failed for $base/$variant"
+# A line every 30 s while it builds, so that a cold build (minutes) is
+# visibly alive without flooding a CI log.
+kmake bzImage >>"$log" 2>&1 &
+pid=$!
+trap 'kill "$pid" 2>/dev/null' EXIT
+t0=$(date +%s)
+while ! wait_timeout "$pid" 30; do
+	echo "  ... building $base/$variant: $(($(date +%s) - t0)) s, $(grep -c '^  CC ' "$log") files compiled" >&2
+done
+wait "$pid" || die_log "$log" "kernel build failed for $base/$variant"
+trap - EXIT
 cp "$bld/arch/x86/boot/bzImage" "$OUT/$base/$variant/bzImage"
 mkdir -p "$kcache.tmp"
 cp "$bld/arch/x86/boot/bzImage" "$kcache.tmp/bzImage"

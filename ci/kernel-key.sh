@@ -2,7 +2,8 @@
 # kernel-key.sh SRC FRAGMENT: the key of the test kernel that build.sh makes
 # of the tree SRC (its checked-out commit) with the config FRAGMENT: a hash
 # of the tree but tools/testing/, the fragment, the compiler's version and
-# build.sh itself.  Equal keys, equal kernels.
+# RECIPE, which names how build.sh builds (bump it when that changes).
+# Equal keys, equal kernels.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -12,6 +13,7 @@ frag=${2:?usage: kernel-key.sh SRC FRAGMENT}
 {
 	git -C "$src" ls-tree HEAD | grep -vP '\ttools$'
 	git -C "$src" ls-tree HEAD:tools 2>/dev/null | grep -vP '\ttesting$' || true
-	cat "$frag" "$ROOT/ci/build.sh"
+	echo "recipe 1: allnoconfig + fragment, olddefconfig, bzImage, gcc via ccache"
+	cat "$frag"
 	gcc --version | head -1
 } | sha256sum | cut -c1-16

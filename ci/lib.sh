@@ -121,3 +121,13 @@ kunit_suites() {
 		if [ -f "$1/$f" ]; then basename "$f" _kunit.c; fi
 	done
 }
+
+# wait_timeout PID SECONDS: true once PID has ended, false after SECONDS.
+wait_timeout() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
