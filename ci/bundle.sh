@@ -30,7 +30,9 @@ if [ -z "$check" ]; then
 	email=${ident##* <}
 	email=${email%>}
 fi
-src=$("$ROOT/ci/tree.sh" "$base" upstream)
+# The tree's base commit is all that is used: its checkout stays as it is.
+src=$WORK/$base/src
+[ -d "$src/.git" ] || src=$("$ROOT/ci/tree.sh" "$base" upstream)
 wt=$WORK/$base/bundle
 dst=$OUT/bundle/$base
 log=$OUT/bundle/$base.log

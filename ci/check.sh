@@ -31,7 +31,9 @@ step() {
 	passed=$((passed + p))
 	failed=$((failed + f))
 	echo "=== $name: $p passed, $f failed ($(($(date +%s) - t0)) s)"
+	summary+=("$(printf '%-10s %5d s  %s passed, %s failed' "$name" "$(($(date +%s) - t0))" "$p" "$f")")
 }
+summary=()
 
 kunit_all() {
 	local base p=0 f=0
@@ -75,6 +77,9 @@ bench_smoke() {
 	fi
 }
 step bench bench_smoke
+echo "=== summary"
+printf '  %s\n' "${summary[@]}"
+echo "  kernels taken from the cache: $(grep -hc 'from the cache' "$OUT"/check-matrix.log 2>/dev/null || echo 0)"
 echo "make check took $(($(date +%s) - t_start)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
