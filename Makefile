@@ -44,8 +44,8 @@ run selftests: deps
 	@ci/verdict.sh $(BASE) $(VARIANT)
 
 selftests-soak: deps
-	@SELFTEST_FILTER=preempted_halt_test ci/run.sh $(BASE) $(VARIANT) $(N)
-	@ci/soak.py out/$(BASE)/$(VARIANT) $(N)
+	@OUT=$(CURDIR)/out/soak SELFTEST_FILTER=preempted_halt_test ci/run.sh $(BASE) $(VARIANT) $(N)
+	@ci/soak.py out/soak/$(BASE)/$(VARIANT) $(N)
 
 kunit: deps
 	@ci/kunit.sh $(BASE) $(VARIANT)
