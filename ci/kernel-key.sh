@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kernel-key.sh SRC FRAGMENT: the key of the test kernel that build.sh makes
 # of the tree SRC (its checked-out commit) with the config FRAGMENT: a hash
-# of the tree but tools/testing/, the fragment, the compiler's version and
+# of the tree but tools/testing/ and Documentation/, the fragment, the compiler's version and
 # RECIPE, which names how build.sh builds (bump it when that changes).
 # Equal keys, equal kernels.
 set -euo pipefail
@@ -11,7 +11,7 @@ set -euo pipefail
 src=${1:?usage: kernel-key.sh SRC FRAGMENT}
 frag=${2:?usage: kernel-key.sh SRC FRAGMENT}
 {
-	git -C "$src" ls-tree HEAD | grep -vP '\ttools$'
+	git -C "$src" ls-tree HEAD | grep -vP '\t(tools|Documentation)$'
 	git -C "$src" ls-tree HEAD:tools 2>/dev/null | grep -vP '\ttesting$' || true
 	echo "recipe 1: allnoconfig + fragment, olddefconfig, bzImage, gcc via ccache"
 	cat "$frag"

@@ -20,10 +20,9 @@
 struct exit_case {
 	const char *desc;
 	u16 basic_exit_reason;
-	bool emulation_required;
 };
 
-#define EXIT_CASE(reason) { #reason, reason, false }
+#define EXIT_CASE(reason) { #reason, reason }
 
 static const struct exit_case exit_cases[] = {
 	EXIT_CASE(EXIT_REASON_HLT),
@@ -41,9 +40,6 @@ static const struct exit_case exit_cases[] = {
 	EXIT_CASE(EXIT_REASON_TRIPLE_FAULT),
 	EXIT_CASE(EXIT_REASON_CR_ACCESS),
 	EXIT_CASE(EXIT_REASON_APIC_WRITE),
-	/* VM-Enter failed, KVM must emulate: the interrupt is not handled. */
-	{ "EXIT_REASON_EXTERNAL_INTERRUPT, emulation required",
-	  EXIT_REASON_EXTERNAL_INTERRUPT, true },
 };
 
 static void exit_case_desc(const struct exit_case *c, char *desc)
@@ -62,7 +58,6 @@ static void vmx_handle_exit_irqoff_test(struct kunit *test)
 	vmx = kunit_kzalloc(test, sizeof(*vmx), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vmx);
 	vmx->vt.exit_reason.basic = c->basic_exit_reason;
-	vmx->vt.emulation_required = c->emulation_required;
 
 	vmx_handle_exit_irqoff(&vmx->vcpu);
 

@@ -13,9 +13,9 @@
  *
  * kvm_arch_vcpu_put() itself is not called: it calls into the vendor module
  * through static calls that need a real vCPU.  Its "if (vcpu->preempted)"
- * guard, and the Xen runstate path, are covered by the preempted_halt_test
- * selftest only.  Which VM-Exits are instruction boundaries is decided by the
- * vendor modules and tested beside them (kvm_svm_preempt, kvm_vmx_preempt).
+ * guard is covered by the preempted_halt_test selftest only, and its Xen
+ * runstate path by neither.  Which VM-Exits are instruction boundaries is
+ * decided by the vendor modules.
  */
 #include <kunit/test.h>
 #include <linux/kvm_host.h>
@@ -113,7 +113,7 @@ static void st_vm_init(struct kunit *test, struct st_vm *vm)
 
 	hva = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
 			    MAP_ANONYMOUS | MAP_PRIVATE, 0);
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(hva), "no user page: %ld", (long)hva);
+	KUNIT_ASSERT_FALSE_MSG(test, !hva || IS_ERR_VALUE(hva), "no user page: %ld", (long)hva);
 
 	vm->kvm = kunit_kzalloc(test, sizeof(*vm->kvm), GFP_KERNEL);
 	vm->vcpu = kunit_kzalloc(test, sizeof(*vm->vcpu), GFP_KERNEL);
@@ -162,7 +162,7 @@ struct st_case {
 	bool st_enabled;		/* KVM_MSR_ENABLED in MSR_KVM_STEAL_TIME */
 	u8 recorded;			/* vcpu->arch.st.preempted */
 	bool stale_cache;		/* the memslots changed since the last entry */
-	bool other_mm;			/* put on the way out of the VMM process */
+	bool other_mm;			/* put from another mm than the VM's */
 	u8 guest_byte;			/* the guest's byte after the put */
 	u8 recorded_after;		/* vcpu->arch.st.preempted after the put */
 	bool reported;			/* preemption_reported, else preemption_other */
@@ -177,7 +177,7 @@ static const struct st_case st_cases[] = {
 	{ "already reported", true, true, KVM_VCPU_PREEMPTED, false, false,
 	  0, KVM_VCPU_PREEMPTED, true },
 	{ "memslots changed", true, true, 0, true, false, 0, 0, true },
-	{ "process exit", true, true, 0, false, true, 0, 0, true },
+	{ "another mm", true, true, 0, false, true, 0, 0, true },
 };
 
 static void st_case_desc(const struct st_case *c, char *desc)

@@ -47,7 +47,7 @@
 #define NR_KICKS		20
 #define TIMEOUT_MS		5000
 #define SAMPLE_WINDOW_MS	200
-#define HALTER_NICE		19
+#define HALTER_NICE		10
 
 /* Guest data.  Steal time areas are identity mapped. */
 static struct kvm_steal_time *st_gva[NR_VCPUS];
@@ -55,7 +55,6 @@ static u64 halts[NR_VCPUS];
 static u8 sibling_preempted[NR_VCPUS];
 static bool lost_wakeup;
 static bool stop;
-static u64 spins;
 static u64 stale_flags;
 static u64 seen_preempted, seen_cleared;
 
@@ -137,7 +136,6 @@ static void spinner_guest_code(void)
 	while (!READ_ONCE(stop)) {
 		if (READ_ONCE(st->preempted) & KVM_VCPU_PREEMPTED)
 			WRITE_ONCE(stale_flags, stale_flags + 1);
-		WRITE_ONCE(spins, spins + 1);
 	}
 	GUEST_DONE();
 }
@@ -355,8 +353,9 @@ static void test_halted_vcpus(bool *halted_idle, bool *no_false_preemption)
 	vm_enable_cap(vm, KVM_CAP_HALT_POLL, 0);
 	pin_self_to_cpu(vmm_cpu);
 	/*
-	 * The halters share busy_cpu with the hog at the lowest priority, so
-	 * that they are ineligible whenever they have just run.
+	 * The halters share busy_cpu with the hog at a lower priority, so
+	 * that they are ineligible whenever they have just run; not the
+	 * lowest, which 6.12's scheduler once left waiting for over 5 s.
 	 */
 	for (i = 1; i < NR_VCPUS; i++) {
 		vcpu_args_set(vcpus[i], 1, i);
@@ -376,9 +375,13 @@ static void test_halted_vcpus(bool *halted_idle, bool *no_false_preemption)
 			preempted += !!preempted_byte(vm, i);
 		}
 	}
-	if (preempted || !all_halters_blocked(vcpus)) {
+	if (preempted) {
 		ksft_print_msg("halted_idle: %lu of %lu samples read preempted\n",
 			       (ulong)preempted, (ulong)samples);
+		*halted_idle = false;
+	}
+	if (!all_halters_blocked(vcpus)) {
+		ksft_print_msg("halted_idle: a halted vCPU woke up without an IPI\n");
 		*halted_idle = false;
 	}
 
@@ -430,11 +433,14 @@ static void test_halted_vcpus(bool *halted_idle, bool *no_false_preemption)
 	 * A blocked vCPU is not preempted, even if its task is still queued
 	 * when it is scheduled out.  KVM counts a preemption of a running vCPU
 	 * outside an instruction boundary as "other", e.g. when the busy
-	 * thread preempts it while KVM handles an exit; a KVM that takes a
-	 * delayed dequeue for preemption counts nearly every block.
+	 * thread preempts it while KVM handles an exit: 4 to 12 per 150 blocks
+	 * measured on a good kernel, under QEMU TCG on 2 CPUs.  A KVM that
+	 * takes a delayed dequeue, or any block, for preemption counts every
+	 * block (over 140 per 150 measured), hence the threshold of one half.
+	 * Without delayed dequeue in the scheduler, only the latter is tested.
 	 */
-	ksft_print_msg("no_false_preemption: %lu blocks, preemption_other +%lu\n",
-		       (ulong)blocks, (ulong)others);
+	ksft_print_msg("no_false_preemption: %lu blocks, preemption_other +%lu (%lu%%)\n",
+		       (ulong)blocks, (ulong)others, (ulong)(blocks ? others * 100 / blocks : 0));
 	*no_false_preemption = !lost_wakeup && blocks >= NR_HALT_CYCLES &&
 			       others * 2 < blocks;
 	ksft_print_msg("halted_idle: %lu samples of %d blocked vCPUs\n",
@@ -476,7 +482,7 @@ static bool test_preempted_reported(void)
 	return seen_preempted && seen_cleared && grew && !stale_flags;
 }
 
-static bool kicks_done;
+static bool kicks_done, not_realtime;
 static int bad_kicks;
 
 static void kick_handler(int sig)
@@ -486,7 +492,8 @@ static void kick_handler(int sig)
 /*
  * Run the spinner until a signal kicks it out of KVM_RUN, NR_KICKS times,
  * and read its byte each time.  At the lowest real-time priority, alone on
- * its CPU, the task is not preempted, so KVM must never report it.
+ * its CPU, the task is not preempted, so KVM must never report it; without
+ * real-time priority, a real preemption could be, so the scenario skips.
  */
 static void *kicked_thread(void *arg)
 {
@@ -495,8 +502,11 @@ static void *kicked_thread(void *arg)
 	int i, r;
 
 	pin_self_to_cpu(busy_cpu);
-	if (sched_setscheduler(0, SCHED_FIFO, &param))
-		ksft_print_msg("userspace_exit: not real-time, a preemption may be reported\n");
+	if (sched_setscheduler(0, SCHED_FIFO, &param)) {
+		WRITE_ONCE(not_realtime, true);
+		WRITE_ONCE(kicks_done, true);
+		return NULL;
+	}
 
 	for (i = 0; i < NR_KICKS; i++) {
 		r = __vcpu_run(vcpu);
@@ -510,7 +520,7 @@ static void *kicked_thread(void *arg)
 	return NULL;
 }
 
-static bool test_userspace_exit(void)
+static int test_userspace_exit(void)
 {
 	struct sigaction sa = { .sa_handler = kick_handler };
 	struct kvm_vcpu *vcpus[1];
@@ -534,15 +544,18 @@ static bool test_userspace_exit(void)
 	TEST_ASSERT(join_thread(thread, join_deadline()), "vCPU thread did not finish");
 	kvm_vm_free(vm);
 
+	if (not_realtime)
+		return KSFT_SKIP;
 	ksft_print_msg("userspace_exit: %d of %d exits saw preempted\n",
 		       bad_kicks, NR_KICKS);
-	return !bad_kicks;
+	return bad_kicks ? KSFT_FAIL : KSFT_PASS;
 }
 
 int main(int argc, char *argv[])
 {
 	bool halted_idle, no_false_preemption, two_cpus;
 	cpu_set_t cpus;
+	int r;
 
 	ksft_print_header();
 	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_KVM_STEAL_TIME));
@@ -565,10 +578,11 @@ int main(int argc, char *argv[])
 		ksft_test_result_skip("preempted_reported: needs two CPUs\n");
 	ksft_test_result(no_false_preemption,
 			 "no_false_preemption: blocking is not counted as preemption\n");
-	if (two_cpus)
-		ksft_test_result(test_userspace_exit(),
-				 "userspace_exit: a vCPU kicked out to userspace is not preempted\n");
+	r = two_cpus ? test_userspace_exit() : KSFT_SKIP;
+	if (r == KSFT_SKIP)
+		ksft_test_result_skip("userspace_exit: needs two CPUs and real-time priority\n");
 	else
-		ksft_test_result_skip("userspace_exit: needs two CPUs\n");
+		ksft_test_result(r == KSFT_PASS,
+				 "userspace_exit: a vCPU kicked out to userspace is not preempted\n");
 	ksft_finished();
 }
