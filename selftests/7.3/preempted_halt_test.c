@@ -75,7 +75,7 @@ static u64 guest_deadline(void)
 }
 
 /*
- * vCPUs 1..N-1: halt until woken, count every halt.  Run for 50 us before
+ * vCPUs 1..N-1: halt until woken, count every halt.  Run for 500 us before
  * each halt, so that a task that shares its CPU has used more than its
  * share when it blocks.
  */
@@ -83,7 +83,7 @@ static void halter_guest_code(u32 idx)
 {
 	x2apic_enable();
 	while (!READ_ONCE(stop)) {
-		u64 until = rdtsc() + guest_tsc_khz / 20;
+		u64 until = rdtsc() + guest_tsc_khz / 2;
 
 		WRITE_ONCE(halts[idx], halts[idx] + 1);
 		while (rdtsc() < until)
