@@ -48,7 +48,7 @@ done
 pack "$l2" "$l1/bench/l2.cpio.gz"
 
 for v in "${variants[@]}"; do
-	"$ROOT/ci/tree.sh" "$base" "$v" >/dev/null
+	"$ROOT/ci/tree.sh" --no-checkout "$base" "$v" >/dev/null
 	stage "build $v" "$ROOT/ci/build.sh" "$base" "$v"
 	dst=$OUT/$base/$v.bench
 	mkdir -p "$dst"

@@ -22,7 +22,7 @@ kmake() { make -C "$src" O="$bld" CC="$cc" -j"$jobs" "$@"; }
 # A kernel is what it is made of (ci/kernel-key.sh).  One built before from
 # the same inputs is reused (a directory per key under the cache); boots
 # never are.
-key=$("$ROOT/ci/kernel-key.sh" "$src" "$frag")
+key=$("$ROOT/ci/kernel-key.sh" "$src" "$frag" "$(variant_ref "$variant")")
 kcache=$CACHE/kernels/$base-$key
 if [ -f "$kcache/bzImage" ]; then
 	cp "$kcache/bzImage" "$OUT/$base/$variant/bzImage"
@@ -30,6 +30,7 @@ if [ -f "$kcache/bzImage" ]; then
 	echo "  (kernel $key from the cache)" >&2
 	exit 0
 fi
+checkout_variant "$src" "$variant"
 
 # One configuration for every variant of a base: allnoconfig plus the
 # fragment.  Kbuild tracks each CONFIG_ symbol, so a variant that adds one
@@ -67,3 +68,4 @@ mkdir -p "$kcache.tmp"
 cp "$bld/arch/x86/boot/bzImage" "$kcache.tmp/bzImage"
 rm -rf "$kcache"
 mv "$kcache.tmp" "$kcache"
+echo "  (kernel $key built)" >&2

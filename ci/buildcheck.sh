@@ -4,7 +4,9 @@
 # build arch/x86/kvm/ with KVM_INTEL=m KVM_AMD=m KVM_WERROR=y and W=1, with
 # sparse (C=1) on every file that is recompiled; a patch that does not
 # build, or that adds a compiler or sparse warning that the base did not
-# have, fails.  Ends with "N passed, N failed".
+# have, fails.  Ends with "N passed, N failed".  A check is what it is made
+# of (the base's and the commits' trees, the config, gcc, sparse and this
+# script): a pass and its log are kept under that key and not built again.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -25,9 +27,6 @@ mapfile -t commits < <(gitq rev-list --reverse base..HEAD)
 # Warnings without line numbers, so that code moving around is no news.
 warnings() { grep -E 'warning:' "$1" | sed -E 's/:[0-9]+:[0-9]+:/:/; s/^.*\/(arch|virt|include)\//\1\//' | sort -u; }
 
-pass=0
-fail=0
-: >"$log"
 step() { # NAME: build the checked-out commit, compare warnings with the base
 	local name=$1 out=$bld/step.log
 	{
@@ -48,29 +47,58 @@ step() { # NAME: build the checked-out commit, compare warnings with the base
 	return 0
 }
 
-gitq checkout -q base
-if step "pristine $base" base; then
-	cp "$bld/warnings.base" "$bld/warnings.known"
-else
-	gitq checkout -q "$tip"
-	die "pristine $base does not build arch/x86/kvm/ with W=1 and KVM_WERROR=y"
-fi
-for c in "${commits[@]}"; do
-	gitq checkout -q "$c"
-	subject=$(gitq log -1 --format=%s)
-	if step "$subject" new; then
-		new=$(comm -13 "$bld/warnings.known" "$bld/warnings.new")
-		if [ -n "$new" ]; then
-			fail=$((fail + 1))
-			echo "FAIL $base: \"$subject\" adds warnings:"
-			printf '  | %s\n' "${new//$'\n'/$'\n  | '}"
-		else
-			pass=$((pass + 1))
-		fi
+checks() {
+	local pass=0 fail=0 c subject new
+	: >"$log"
+	gitq checkout -q base
+	if step "pristine $base" base; then
+		cp "$bld/warnings.base" "$bld/warnings.known"
 	else
-		fail=$((fail + 1))
+		gitq checkout -q "$tip"
+		echo "FAIL $base: pristine $base does not build arch/x86/kvm/ with W=1 and KVM_WERROR=y"
+		echo "buildcheck $base: 0 passed, 1 failed"
+		return 1
 	fi
-done
-gitq checkout -q "$tip"
-echo "buildcheck $base: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+	for c in "${commits[@]}"; do
+		gitq checkout -q "$c"
+		subject=$(gitq log -1 --format=%s)
+		if step "$subject" new; then
+			new=$(comm -13 "$bld/warnings.known" "$bld/warnings.new")
+			if [ -n "$new" ]; then
+				fail=$((fail + 1))
+				echo "FAIL $base: \"$subject\" adds warnings:"
+				printf '  | %s\n' "${new//$'\n'/$'\n  | '}"
+			else
+				pass=$((pass + 1))
+			fi
+		else
+			fail=$((fail + 1))
+		fi
+	done
+	gitq checkout -q "$tip"
+	echo "buildcheck $base: $pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+}
+
+key=$({
+	gitq rev-parse "base^{tree}"
+	for c in "${commits[@]}"; do gitq rev-parse "$c^{tree}"; done
+	cat "$ROOT/ci/config/kvm-modules.config" "$0"
+	gcc --version | sed -n 1p
+	sparse --version
+} | sha256sum | cut -c1-16)
+bcache=$CACHE/buildcheck/$base-$key
+if [ -f "$bcache/out" ]; then
+	echo "  (build checks $key from the cache)" >&2
+	cp "$bcache/log" "$log"
+	cat "$bcache/out"
+	exit 0
+fi
+# Only a pass is kept: a failure is built again next time.
+rm -rf "$bcache.tmp"
+mkdir -p "$bcache.tmp"
+checks | tee "$bcache.tmp/out"
+cp "$log" "$bcache.tmp/log"
+rm -rf "$bcache"
+mv "$bcache.tmp" "$bcache"
+echo "  (build checks $key built)" >&2

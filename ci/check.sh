@@ -79,7 +79,9 @@ bench_smoke() {
 step bench bench_smoke
 echo "=== summary"
 printf '  %s\n' "${summary[@]}"
-echo "  kernels taken from the cache: $(grep -hc 'from the cache' "$OUT"/check-matrix.log 2>/dev/null || echo 0)"
+# Each cached stage says "(WHAT KEY from the cache)" or "(WHAT KEY built)".
+echo "  cache: $(cat "$OUT"/check-*.log | sed -nE 's/^ *\((.*) [0-9a-f]{16} (from the cache|built)\)$/\1 \2/p' |
+	sort | uniq -c | awk '{ $1 = $1; print }' | paste -sd, | sed 's/,/, /g')"
 echo "make check took $(($(date +%s) - t_start)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -58,5 +58,13 @@ if [ ! -f "$tarball" ]; then
 	mv "$tarball.tmp" "$tarball"
 	rm -f "$deb"
 fi
-printf '%s\t%s\t%s\n' "$version" "$tarball" "$(sha256sum "$tarball" | cut -d' ' -f1)" >"$dir/source.info"
+# source.info: version, tarball, sha256, and the tarball's size and mtime,
+# so that the next call hashes it again only if it changed.
+stamp=$(stat -c '%s.%Y' "$tarball")
+info=$dir/source.info
+if [ "$(cut -f1,2,4 "$info" 2>/dev/null)" != "$(printf '%s\t%s\t%s' "$version" "$tarball" "$stamp")" ]; then
+	printf '%s\t%s\t%s\t%s\n' "$version" "$tarball" "$(sha256sum "$tarball" | cut -d' ' -f1)" \
+		"$stamp" >"$info.tmp"
+	mv "$info.tmp" "$info"
+fi
 echo "$tarball"

@@ -18,9 +18,28 @@ src=$("$ROOT/ci/tree.sh" "$base" "$variant")
 [ -f "$src/arch/x86/kvm/.kunitconfig" ] || die "$base/$variant has no arch/x86/kvm/.kunitconfig"
 cc=gcc
 command -v ccache >/dev/null 2>&1 && cc="ccache gcc"
-cmd=(python3 tools/testing/kunit/kunit.py run --arch=x86_64 --kunitconfig=arch/x86/kvm
-	--build_dir="$WORK/$base/kunit" --jobs="${JOBS:-$(($(nproc) + 1))}"
-	--make_options "CC=$cc" --timeout=600 --json="$dst/kunit.json")
+common=(--arch=x86_64 --kunitconfig=arch/x86/kvm --timeout=600 --json="$dst/kunit.json")
+# kunit.py's kernel is what it is made of: the test kernel's key of the
+# variant tree with the .kunitconfig instead of the fragment, and kunit.py's
+# own files.  One built before is run again with `kunit.py exec`.
+ref=$(variant_ref "$variant")
+key=$({
+	"$ROOT/ci/kernel-key.sh" "$src" "$src/arch/x86/kvm/.kunitconfig" "$ref"
+	git -C "$src" rev-parse "$ref:tools/testing/kunit"
+	echo "recipe 1: kunit.py run ${common[*]:0:2}, gcc via ccache"
+} | sha256sum | cut -c1-16)
+kcache=$CACHE/kunit/$base-$key
+if [ -f "$kcache/bzImage" ]; then
+	bdir=$WORK/$base/kunit-exec
+	mkdir -p "$bdir/arch/x86/boot"
+	cp "$kcache/bzImage" "$bdir/arch/x86/boot/bzImage"
+	echo "  (kunit.py kernel $key from the cache)" >&2
+	cmd=(python3 tools/testing/kunit/kunit.py exec "${common[@]}" --build_dir="$bdir")
+else
+	bdir=$WORK/$base/kunit
+	cmd=(python3 tools/testing/kunit/kunit.py run "${common[@]}" --build_dir="$bdir"
+		--jobs="${JOBS:-$(($(nproc) + 1))}" --make_options "CC=$cc")
+fi
 # Probe KVM with the pipeline's test kernel of this base if there is one;
 # without one, trust the CPU flags and a writable /dev/kvm.
 wrap=()
@@ -38,4 +57,11 @@ log=$dst/kunit.log
 rc=0
 (cd "$src" && "${wrap[@]}" "${cmd[@]}") >"$log" 2>&1 || rc=$?
 grep -E '^\[..:..:..\] (Testing complete|Ran|Elapsed)' "$log" | sed 's/^/  /' || true
-[ "$rc" -eq 0 ] || die_log "$log" "kunit.py run failed on $base/$variant"
+[ "$rc" -eq 0 ] || die_log "$log" "kunit.py ${cmd[2]} failed on $base/$variant"
+if [ ! -f "$kcache/bzImage" ]; then
+	mkdir -p "$kcache.tmp"
+	cp "$bdir/arch/x86/boot/bzImage" "$kcache.tmp/bzImage"
+	rm -rf "$kcache"
+	mv "$kcache.tmp" "$kcache"
+	echo "  (kunit.py kernel $key built)" >&2
+fi

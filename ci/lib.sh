@@ -89,37 +89,47 @@ stage() {
 	return "$rc"
 }
 
-# selftest_list BASE SRC: the selftests to run, in order: the peer suite,
-# then the project's own tests that the variant tree contains.
-selftest_list() {
-	peer_selftests "$1"
-	own_selftests "$1" "$2"
-}
-
-# peer_selftests BASE: the upstream selftests of ci/peer-selftests.
-peer_selftests() {
-	local arch
-	arch=$(base_field "$1" 5)
-	awk '!/^#/ && !/^-/ && NF { print $1 }' "$ROOT/ci/peer-selftests" | sed "s|@ARCH@|$arch|"
-}
-
-# own_selftests BASE SRC: the project's selftests that the tree SRC has.
-own_selftests() {
-	local arch t
-	arch=$(base_field "$1" 5)
+# The tests of a run are worked out once, by write_test_list, into
+# out/BASE/VARIANT/tests, one "KIND NAME" line each (KIND: kunit, peer or
+# own); the initramfs, the judge and the soak report read that file.
+#
+# write_test_list BASE SRC REV: the KUnit suites that the commit REV of the
+# tree SRC has (each file ci/kunit-suites lists is named after its suite,
+# <suite>_kunit.c), the upstream selftests of ci/peer-selftests, then the
+# project's own selftests of ci/own-selftests that REV has.
+write_test_list() {
+	local base=$1 src=$2 rev=$3 arch f t
+	arch=$(base_field "$base" 5)
+	awk '!/^#/ && NF { print $1 }' "$ROOT/ci/kunit-suites" | while read -r f; do
+		if git -C "$src" cat-file -e "$rev:$f" 2>/dev/null; then
+			echo "kunit $(basename "$f" _kunit.c)"
+		fi
+	done
+	awk '!/^#/ && !/^-/ && NF { print "peer", $1 }' "$ROOT/ci/peer-selftests" |
+		sed "s|@ARCH@|$arch|"
 	awk '!/^#/ && NF { print $1 }' "$ROOT/ci/own-selftests" | while read -r t; do
 		t=${t//@ARCH@/$arch}
-		if [ -f "$2/tools/testing/selftests/kvm/$t.c" ]; then echo "$t"; fi
+		if git -C "$src" cat-file -e "$rev:tools/testing/selftests/kvm/$t.c" 2>/dev/null; then
+			echo "own $t"
+		fi
 	done
 }
 
-# kunit_suites SRC: the project's KUnit suites that the tree SRC has: each
-# file ci/kunit-suites lists is named after its suite (<suite>_kunit.c).
-kunit_suites() {
-	local f
-	awk '!/^#/ && NF { print $1 }' "$ROOT/ci/kunit-suites" | while read -r f; do
-		if [ -f "$1/$f" ]; then basename "$f" _kunit.c; fi
-	done
+# tests_of LIST KIND...: the names of the tests of these kinds in LIST.
+tests_of() {
+	local list=$1
+	shift
+	awk -v kinds=" $* " 'index(kinds, " " $1 " ") { print $2 }' "$list"
+}
+
+# variant_ref VARIANT: the branch of a variant in its base's tree.
+variant_ref() {
+	echo "variant/$1"
+}
+
+# checkout_variant SRC VARIANT: check the variant's branch out, for a build.
+checkout_variant() {
+	git -C "$1" checkout -q -f "$(variant_ref "$2")"
 }
 
 # wait_timeout PID SECONDS: true once PID has ended, false after SECONDS.

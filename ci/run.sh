@@ -23,14 +23,19 @@ if [ -z "${KERNEL_SRC:-}" ]; then
 	stage fetch "$ROOT/ci/fetch.sh" "$base" >/dev/null
 	cp "$CACHE/$base/source.info" "$dst/source.info"
 fi
-stage "tree+apply" "$ROOT/ci/tree.sh" "$base" "$variant" >/dev/null
+stage "tree+apply" "$ROOT/ci/tree.sh" --no-checkout "$base" "$variant" >/dev/null
+write_test_list "$base" "$src" "$(variant_ref "$variant")" >"$dst/tests"
 stage "build kernel" "$ROOT/ci/build.sh" "$base" "$variant"
-stage "build selftests" "$ROOT/ci/selftests.sh" "$base" "$variant" >/dev/null
-stage initramfs "$ROOT/ci/initramfs.sh" "$base" "$variant" "$WORK/$base/selftests"
+obj=$(stage "build selftests" "$ROOT/ci/selftests.sh" "$base" "$variant")
+stage initramfs "$ROOT/ci/initramfs.sh" "$base" "$variant" "$obj"
 stage "boot+tests" "$ROOT/ci/boot.sh" "$base" "$variant" "$repeat"
 
 args=()
-while read -r s; do args+=(--kunit "$s"); done < <(kunit_suites "$src")
-while read -r t; do args+=(--selftest "$t"); done < <(peer_selftests "$base")
-while read -r t; do args+=(--own "$t"); done < <(own_selftests "$base" "$src")
-"$ROOT/ci/judge.py" "$dst" "${args[@]}" >"$dst/cells"
+while read -r kind t; do
+	case $kind in
+	kunit) args+=(--kunit "$t") ;;
+	peer) args+=(--selftest "$t") ;;
+	own) args+=(--own "$t") ;;
+	esac
+done <"$dst/tests"
+"$ROOT/ci/judge.py" "$dst" "${args[@]}" >/dev/null

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# selftests.sh BASE VARIANT: build the KVM selftests that the test kernel
-# runs (ci/peer-selftests plus the project's own) as static binaries in the
-# variant tree, out of tree.  Prints the directory that holds them.
+# selftests.sh BASE VARIANT: build the KVM selftests of the run's test list
+# (out/BASE/VARIANT/tests: the peer suite plus the project's own) as static
+# binaries, out of tree.  Binaries built before from the same inputs
+# (ci/selftests-key.sh) are reused.  Prints the directory that holds them.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -11,11 +12,22 @@ variant=${2:?usage: selftests.sh BASE VARIANT}
 src=$WORK/$base/src
 bld=$WORK/$base/build
 obj=$WORK/$base/selftests
+list=$OUT/$base/$variant/tests
 log=$OUT/$base/$variant/selftests-build.log
-mkdir -p "$obj"
-mapfile -t tests < <(selftest_list "$base" "$src")
+[ -f "$list" ] || die "no test list $list (run.sh writes it)"
+mapfile -t tests < <(tests_of "$list" peer own)
 [ "${#tests[@]}" -gt 0 ] || die "no selftests to build for $base"
 
+key=$("$ROOT/ci/selftests-key.sh" "$src" "$(variant_ref "$variant")" "$list")
+scache=$CACHE/selftests/$base-$key
+if [ -d "$scache" ]; then
+	echo "cached $key" >"$log"
+	echo "  (selftests $key from the cache)" >&2
+	echo "$scache"
+	exit 0
+fi
+checkout_variant "$src" "$variant"
+mkdir -p "$obj"
 {
 	make -C "$src" O="$bld" headers_install &&
 	make -C "$src/tools/testing/selftests/kvm" OUTPUT="$obj" \
@@ -23,4 +35,12 @@ mapfile -t tests < <(selftest_list "$base" "$src")
 		EXTRA_CFLAGS=-static -j"${JOBS:-$(($(nproc) + 1))}" \
 		"${tests[@]/#/$obj/}"
 } >"$log" 2>&1 || die_log "$log" "selftest build failed for $base/$variant"
-echo "$obj"
+rm -rf "$scache.tmp"
+for t in "${tests[@]}"; do
+	[ -x "$obj/$t" ] || die "selftest $t was not built (log: $log)"
+	mkdir -p "$scache.tmp/$(dirname "$t")"
+	cp "$obj/$t" "$scache.tmp/$t"
+done
+mv "$scache.tmp" "$scache"
+echo "  (selftests $key built)" >&2
+echo "$scache"

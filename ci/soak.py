@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""soak.py DIR N: report, per scenario of the project's selftests, how many of
-the N runs in one boot failed.  Exits 1 unless every scenario ran N times and
-never failed."""
+"""soak.py DIR N: report, per scenario of the project's selftests (the "own"
+lines of DIR/tests, the run's test list), how many of the N runs in one boot
+failed.  Exits 1 unless every scenario ran N times and never failed."""
 import json
 import sys
 
@@ -11,12 +11,17 @@ def main():
     with open(d + '/results.json') as f:
         res = json.load(f)
     bad = res['boot'] != 'ok'
-    own = {t: r for t, r in res['selftests'].items() if r.get('points')
-           and any(p.split()[0].endswith(':') for p in r['points'])}
-    if not own:
-        print('soak: no scenario results')
+    with open(d + '/tests') as f:
+        names = [w[1] for w in (line.split() for line in f) if w[0] == 'own']
+    if not names:
+        print('soak: the test list has none of the project\'s own tests')
         return 1
-    for t, r in own.items():
+    for t in names:
+        r = res['selftests'].get(t)
+        if not r or not r.get('points'):
+            print('%s: no scenario results' % t)
+            bad = True
+            continue
         print('%s: %d runs, %d failed' % (t, r['runs'], r['failed_runs']))
         for name, p in r['points'].items():
             print('  %-22s %d/%d failed' % (name.split()[0].rstrip(':'),

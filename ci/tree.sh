@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# tree.sh BASE VARIANT: prepare the variant tree of BASE (a git repository
-# with one "base" commit; each variant is a branch with its patch stack
-# applied by git am) and check it out.  Prints the source directory.
+# tree.sh [--no-checkout] BASE VARIANT: prepare the variant tree of BASE (a
+# git repository with one "base" commit; each variant is a branch,
+# variant/VARIANT, with its patch stack applied by git am) and check it out
+# (with --no-checkout, only make the branch: a build that finds its
+# result in the cache never needs the files).  Prints the source directory.
 # KERNEL_SRC=/path/to/linux uses a shared clone of that checkout's HEAD
 # instead (commits only); the checkout itself is never modified.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-base=${1:?usage: tree.sh BASE VARIANT}
-variant=${2:?usage: tree.sh BASE VARIANT}
+checkout=1
+if [ "${1:-}" = --no-checkout ]; then
+	checkout=
+	shift
+fi
+base=${1:?usage: tree.sh [--no-checkout] BASE VARIANT}
+variant=${2:?usage: tree.sh [--no-checkout] BASE VARIANT}
 src=$WORK/$base/src
 list=$(variant_patches "$base" "$variant")
 mapfile -t patches <<<"$list"
@@ -59,7 +66,7 @@ if [ ! -d "$src/.git" ]; then
 fi
 
 # The branch of a variant is rebuilt whenever its patches change.
-branch=variant/$variant
+branch=$(variant_ref "$variant")
 stamp=$(cat /dev/null "${patches[@]}" | sha256sum | cut -c1-16)
 if [ "$(git_q config --get "branch.$branch.stamp" || true)" != "$stamp" ]; then
 	git_q am --abort >/dev/null 2>&1 || true
@@ -74,5 +81,5 @@ if [ "$(git_q config --get "branch.$branch.stamp" || true)" != "$stamp" ]; then
 	done
 	git_q config "branch.$branch.stamp" "$stamp"
 fi
-git_q checkout -q -f "$branch"
+if [ -n "$checkout" ]; then checkout_variant "$src" "$variant"; fi
 echo "$src"

@@ -212,6 +212,40 @@ chmod +x "$tmp/gcc2/gcc"
 now=$(PATH=$tmp/gcc2:$PATH key)
 if [ "$now" != "$last" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL kernel key, compiler: same key"; fi
 
+# The selftests' key changes with what their build reads, not with KVM.
+mkdir -p "$k/include/uapi/linux"
+echo a >"$k/include/uapi/linux/kvm.h"
+git -C "$k" add -A && git -C "$k" -c user.name=t -c user.email=t@t commit -q -m uapi
+printf 'kunit kvm_x86_preempt\npeer steal_time\nown x86/preempted_halt_test\n' >"$tmp/tests"
+key() { "$ci/selftests-key.sh" "$k" HEAD "$tmp/tests"; }
+last=$(key)
+change "a patch to KVM" virt/kvm_main.c && key_is "selftests, a patch to KVM" same
+change "a selftest" tools/testing/test.c && key_is "selftests, a selftest" new
+change "the UAPI" include/uapi/linux/kvm.h && key_is "selftests, the UAPI" new
+echo "peer x86/cpuid_test" >>"$tmp/tests" && key_is "selftests, the test list" new
+
+# soak.py reads the project's own tests from the run's test list: a
+# scenario that failed in one of the runs fails the soak, a clean run passes.
+soak_case() { # FIXTURE N WANT-RC
+	local run=$tmp/soak/$1 rc=0
+	mkdir -p "$run"
+	cp "$here/fixtures/good/console.log" "$here/fixtures/good/results.log" "$run/"
+	find "$here/fixtures/$1" -maxdepth 1 -name '*.log' -exec cp {} "$run/" \;
+	printf 'kunit kvm_x86_preempt\npeer steal_time\nown x86/preempted_halt_test\n' >"$run/tests"
+	"$ci/judge.py" "$run" --kunit kvm_x86_preempt --selftest steal_time \
+		--own x86/preempted_halt_test >/dev/null 2>&1 || true
+	"$ci/soak.py" "$run" "$2" >"$run/soak.log" 2>&1 || rc=$?
+	if [ "$rc" -eq "$3" ] && grep -q no_false_preemption "$run/soak.log"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL soak.py on $1: rc=$rc, want $3"
+		sed 's/^/  | /' "$run/soak.log"
+	fi
+}
+soak_case good 1 0
+soak_case soak 5 1
+
 # Every entry point checks the base first.
 expect_error "kunit: unknown base" "$ci/kunit.sh" 9.9
 expect_error "bench: unknown base" env BASE=9.9 "$ci/bench.sh"
