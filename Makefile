@@ -24,56 +24,56 @@ help:
 	@echo 'make kunit           run the KUnit suite with kunit.py (BASE=, VARIANT=series)'
 	@echo 'make selftests       same as make: KUnit at boot plus the KVM selftests'
 	@echo 'make selftests-soak  run the selftests N times (N=30) in one boot'
-	@echo 'make matrix          every base x variant against ci/expected'
+	@echo 'make matrix          every base x variant against ci/data/expected'
 	@echo 'make lint            checkpatch --strict on every patch, shellcheck, actionlint'
 	@echo 'make bundle          git format-patch series + cover letter in out/bundle/BASE, build checks'
 	@echo 'make bench           the RFC table in a nested guest: out/bench.md, out/bench.png'
 	@echo 'make sources         write kunit/ and selftests/ from the series patches'
 	@echo 'make rehearse JOB=lint|fixes|mutants  a GitHub job in a new Debian root, as the runner runs it'
-	@echo 'make deps            install the Debian packages of ci/packages'
+	@echo 'make deps            install the Debian packages of ci/data/packages'
 	@echo 'make clean           remove out/ (results); distclean also work/ (trees)'
 	@echo 'variables: BASE=$(BASE) VARIANT=$(VARIANT) ACCEL=auto|tcg|kvm JOBS=$(JOBS)'
 	@echo '           BASES="6.12 7.3" VARIANTS="..." (make matrix)  N=30 (soak)'
 	@echo '           KERNEL_SRC=/path/to/linux  KERNEL_TARBALL=/path/to/linux.tar.xz'
 
 deps:
-	@ci/deps.sh
+	@ci/checks/deps.sh
 
 run selftests: deps
-	@ci/run.sh $(BASE) $(VARIANT)
-	@ci/verdict.sh $(BASE) $(VARIANT)
+	@ci/pipeline/run.sh $(BASE) $(VARIANT)
+	@ci/pipeline/verdict.sh $(BASE) $(VARIANT)
 
 selftests-soak: deps
-	@OUT=$(CURDIR)/out/soak SELFTEST_FILTER=preempted_halt_test ci/run.sh $(BASE) $(VARIANT) $(N)
-	@ci/soak.py out/soak/$(BASE)/$(VARIANT) $(N)
+	@OUT=$(CURDIR)/out/soak SELFTEST_FILTER=preempted_halt_test ci/pipeline/run.sh $(BASE) $(VARIANT) $(N)
+	@ci/matrix/soak.py out/soak/$(BASE)/$(VARIANT) $(N)
 
 kunit: deps
-	@ci/kunit.sh $(BASE) $(VARIANT)
+	@ci/pipeline/kunit.sh $(BASE) $(VARIANT)
 
 matrix: deps
-	@ci/matrix.sh $(BASES)
+	@ci/matrix/matrix.sh $(BASES)
 
 bench: deps
-	@ci/bench.sh
+	@bench/bench.sh
 
 bundle: deps
-	@ci/bundle.sh $(BASE)
-	@ci/buildcheck.sh $(BASE)
+	@ci/submission/bundle.sh $(BASE)
+	@ci/submission/buildcheck.sh $(BASE)
 
 sources:
-	@ci/sources.sh
+	@ci/submission/sources.sh
 
 rehearse:
-	@ci/rehearse.sh $(JOB) $(BASE)
+	@ci/checks/rehearse.sh $(JOB) $(BASE)
 
 lint: deps
-	@ci/lint.sh
+	@ci/checks/lint.sh
 
 tooling-test: deps
-	@ci/tests/run.sh
+	@ci/checks/tests/run.sh
 
 check: deps
-	@ci/check.sh
+	@ci/checks/check.sh
 
 clean:
 	rm -rf out

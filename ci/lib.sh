@@ -34,23 +34,23 @@ need() {
 	done
 }
 
-# base_field BASE COLUMN: a column of ci/bases (2=package ... 6=makefile).
+# base_field BASE COLUMN: a column of ci/data/bases (2=package ... 6=makefile).
 base_field() {
 	local row
-	row=$(awk -v b="$1" '$1 == b' "$ROOT/ci/bases")
+	row=$(awk -v b="$1" '$1 == b' "$ROOT/ci/data/bases")
 	[ -n "$row" ] || die "unknown base '$1' (valid: $(valid_bases))"
 	echo "$row" | awk -v c="$2" '{ print $c }'
 }
 
 valid_bases() {
-	awk '!/^#/ && NF { printf "%s ", $1 }' "$ROOT/ci/bases" | sed 's/ $//'
+	awk '!/^#/ && NF { printf "%s ", $1 }' "$ROOT/ci/data/bases" | sed 's/ $//'
 }
 
 # variant_patches BASE VARIANT: the patch files of a variant, in order.
-# Each item of a ci/variants line is a glob under patch/BASE/.
+# Each item of a ci/data/variants line is a glob under patch/BASE/.
 variant_patches() {
 	local base=$1 variant=$2 row item f found
-	row=$(awk -v v="$variant" '!/^#/ && $1 == v { $1 = ""; print }' "$ROOT/ci/variants")
+	row=$(awk -v v="$variant" '!/^#/ && $1 == v { $1 = ""; print }' "$ROOT/ci/data/variants")
 	[ -n "$row" ] || die "unknown variant '$variant' (valid: $(valid_variants))"
 	for item in $row; do
 		found=
@@ -72,7 +72,7 @@ check_accel() {
 }
 
 valid_variants() {
-	awk '!/^#/ && NF { printf "%s ", $1 }' "$ROOT/ci/variants" | sed 's/ $//'
+	awk '!/^#/ && NF { printf "%s ", $1 }' "$ROOT/ci/data/variants" | sed 's/ $//'
 }
 
 # stage NAME CMD...: run a stage, print one line with its elapsed time.
@@ -94,20 +94,20 @@ stage() {
 # own); the initramfs, the judge and the soak report read that file.
 #
 # write_test_list BASE SRC REV: the KUnit suites that the commit REV of the
-# tree SRC has (each file ci/kunit-suites lists is named after its suite,
-# <suite>_kunit.c), the upstream selftests of ci/peer-selftests, then the
-# project's own selftests of ci/own-selftests that REV has.
+# tree SRC has (each file ci/data/kunit-suites lists is named after its suite,
+# <suite>_kunit.c), the upstream selftests of ci/data/peer-selftests, then the
+# project's own selftests of ci/data/own-selftests that REV has.
 write_test_list() {
 	local base=$1 src=$2 rev=$3 arch f t
 	arch=$(base_field "$base" 5)
-	awk '!/^#/ && NF { print $1 }' "$ROOT/ci/kunit-suites" | while read -r f; do
+	awk '!/^#/ && NF { print $1 }' "$ROOT/ci/data/kunit-suites" | while read -r f; do
 		if git -C "$src" cat-file -e "$rev:$f" 2>/dev/null; then
 			echo "kunit $(basename "$f" _kunit.c)"
 		fi
 	done
-	awk '!/^#/ && !/^-/ && NF { print "peer", $1 }' "$ROOT/ci/peer-selftests" |
+	awk '!/^#/ && !/^-/ && NF { print "peer", $1 }' "$ROOT/ci/data/peer-selftests" |
 		sed "s|@ARCH@|$arch|"
-	awk '!/^#/ && NF { print $1 }' "$ROOT/ci/own-selftests" | while read -r t; do
+	awk '!/^#/ && NF { print $1 }' "$ROOT/ci/data/own-selftests" | while read -r t; do
 		t=${t//@ARCH@/$arch}
 		if git -C "$src" cat-file -e "$rev:tools/testing/selftests/kvm/$t.c" 2>/dev/null; then
 			echo "own $t"

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
+ * Written by make sources from patch/6.12/series/0005-KVM-SVM-Add-KUnit-tests-for-which-VMEXITs-are-instru.patch:
+ * edit the patch.
+ * A deliberate backport: the 6.12 LTS port of kunit/7.3/kvm_svm_preempt_kunit.c.
+ */
+/*
  * KUnit tests for which #VMEXITs let KVM report the vCPU as preempted to the
  * guest, see kvm_steal_time_set_preempted().  svm_handle_exit_irqoff() is the
  * vendor hook that vcpu_enter_guest() calls after every #VMEXIT, with

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
+ * Written by make sources from patch/6.12/series/0006-KVM-VMX-Add-KUnit-tests-for-which-VM-Exits-are-instr.patch:
+ * edit the patch.
+ * A deliberate backport: the 6.12 LTS port of kunit/7.3/kvm_vmx_preempt_kunit.c.
+ */
+/*
  * KUnit tests for which VM-Exits let KVM report the vCPU as preempted to the
  * guest, see kvm_steal_time_set_preempted().  vmx_handle_exit_irqoff() is the
  * vendor hook that vcpu_enter_guest() calls after every VM-Exit, with

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
+ * Written by make sources from patch/6.12/series/0004-KVM-x86-Add-KUnit-tests-for-reporting-a-vCPU-as-pree.patch:
+ * edit the patch.
+ * A deliberate backport: the 6.12 LTS port of kunit/7.3/kvm_x86_preempt_kunit.c.
+ */
+/*
  * KUnit tests for what KVM tells a guest about a vCPU whose task is scheduled
  * out: preempted, or not.  The functions under test are the ones KVM calls on
  * the put path, fed with the raw state they read:

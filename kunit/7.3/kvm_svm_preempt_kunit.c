@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
+ * Written by make sources from patch/7.3/series/0005-KVM-SVM-Add-KUnit-tests-for-which-VMEXITs-are-instru.patch:
+ * edit the patch.
+ */
+/*
  * KUnit tests for which #VMEXITs let KVM report the vCPU as preempted to the
  * guest, see kvm_steal_time_set_preempted().  svm_handle_exit_irqoff() is the
  * vendor hook that vcpu_enter_guest() calls after every #VMEXIT, with

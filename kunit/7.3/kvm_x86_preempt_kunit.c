@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
+ * Written by make sources from patch/7.3/series/0004-KVM-x86-Add-KUnit-tests-for-reporting-a-vCPU-as-pree.patch:
+ * edit the patch.
+ */
+/*
  * KUnit tests for what KVM tells a guest about a vCPU whose task is scheduled
  * out: preempted, or not.  The functions under test are the ones KVM calls on
  * the put path, fed with the raw state they read:

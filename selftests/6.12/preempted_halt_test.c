@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
+ * Written by make sources from patch/6.12/series/0001-KVM-selftests-Test-that-halted-vCPUs-are-not-reporte.patch:
+ * edit the patch.
+ * A deliberate backport: the 6.12 LTS port of selftests/7.3/preempted_halt_test.c.
+ */
+/*
  * Check what KVM tells a guest about vCPUs that are not running: a vCPU
  * that halted is idle, a vCPU whose task lost its CPU while running the
  * guest is preempted.  The guest reads the answer in the "preempted" byte of

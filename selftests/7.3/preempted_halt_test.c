@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
+ * Written by make sources from patch/7.3/series/0001-KVM-selftests-Test-that-halted-vCPUs-are-not-reporte.patch:
+ * edit the patch.
+ */
+/*
  * Check what KVM tells a guest about vCPUs that are not running: a vCPU
  * that halted is idle, a vCPU whose task lost its CPU while running the
  * guest is preempted.  The guest reads the answer in the "preempted" byte of

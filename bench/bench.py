@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""bench.py OUTDIR VARIANT...: tabulate the bench runs of bench/bench.sh into
+out/bench.md (rows: topology x level-1 variant; min/median/max of the wall
+time and of the run delay) and plot the medians into out/bench.png with
+gnuplot.  A run that reported an error, or a missing run, fails."""
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+FIELD = re.compile(r'(\w+)=([\w.\-]+)')
+TOPO = {'llc': '1 socket x N cores (shared LLC)', 'nollc': 'N sockets x 1 core'}
+
+
+def main():
+    outdir, variants = sys.argv[1], sys.argv[2:]
+    runs, errors = {}, []
+    for v in variants:
+        try:
+            lines = open(os.path.join(outdir, v + '.bench', 'results.log'),
+                         errors='replace').read().splitlines()
+        except OSError:
+            errors.append('%s: no results' % v)
+            continue
+        for l in lines:
+            if not l.startswith('==== BENCH '):
+                continue
+            f = dict(FIELD.findall(l))
+            if 'wall_ms' not in f:
+                errors.append('%s: %s' % (v, l))
+                continue
+            runs.setdefault((f['topo'], v), []).append(f)
+    rows = []
+    for topo in TOPO:
+        for v in variants:
+            rs = runs.get((topo, v), [])
+            if not rs:
+                errors.append('%s/%s: no run' % (topo, v))
+                continue
+            wall = [float(r['wall_ms']) for r in rs]
+            delay = [float(r['run_delay_ms']) for r in rs]
+            stacked = [int(r['stacked']) for r in rs]
+            rows.append((topo, v, len(rs), wall, delay, stacked,
+                         rs[0].get('threads'), rs[0].get('steal_time')))
+    md = os.path.join(os.path.dirname(outdir.rstrip('/')), 'bench.md')
+    with open(md, 'w') as f:
+        f.write('| topology | level-1 variant | runs | wall ms min / median / max | '
+                'run delay ms min / median / max | stacked wake-ups (median) | '
+                'L2 threads / steal time |\n|---|---|---|---|---|---|---|\n')
+        for topo, v, n, wall, delay, stacked, threads, st in rows:
+            f.write('| %s | %s | %d | %.0f / %.0f / %.0f | %.0f / %.0f / %.0f | %d | %s / %s |\n' % (
+                TOPO[topo], v, n, min(wall), statistics.median(wall), max(wall),
+                min(delay), statistics.median(delay), max(delay),
+                statistics.median(stacked), threads, 'yes' if st == '1' else 'NO'))
+    print(open(md).read())
+    data = os.path.join(os.path.dirname(md), 'bench.dat')
+    with open(data, 'w') as f:
+        for topo, v, n, wall, delay, stacked, _, _ in rows:
+            f.write('"%s\\n%s" %f %f %f\n' % (topo, v, statistics.median(delay),
+                                                statistics.median(wall),
+                                                statistics.median(stacked)))
+    png = os.path.join(os.path.dirname(md), 'bench.png')
+    script = '''set terminal png size 900,480
+set output '%s'
+set style data histograms
+set style fill solid 0.7
+set boxwidth 0.8
+set ylabel 'ms (median)'
+set y2label 'stacked wake-ups (median)'
+set y2tics
+set ytics nomirror
+set title 'lu\\_wake in a level-2 guest: run delay and wall time per topology and level-1 variant'
+set xtics font ',9'
+plot '%s' using 2:xtic(1) title 'run delay (ms)', '' using 3 title 'wall time (ms)', '' using 4 axes x1y2 title 'stacked wake-ups (right axis)'
+''' % (png, data)
+    try:
+        subprocess.run(['gnuplot'], input=script.encode(), check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        errors.append('plot: %s' % e)
+    for e in errors:
+        print('error: ' + e, file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

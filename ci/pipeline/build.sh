@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# build.sh BASE VARIANT: configure (allnoconfig + ci/config fragment) and
+# build the test kernel out of tree in one build directory per base, so a
+# variant switch recompiles only what changed.
+set -euo pipefail
+# shellcheck source=ci/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+base=${1:?usage: build.sh BASE VARIANT}
+variant=${2:?usage: build.sh BASE VARIANT}
+src=$WORK/$base/src
+bld=$WORK/$base/build
+log=$OUT/$base/$variant/build.log
+jobs=${JOBS:-$(($(nproc) + 1))}
+mkdir -p "$bld" "$(dirname "$log")"
+need make gcc flex bison bc
+cc=gcc
+command -v ccache >/dev/null 2>&1 && cc="ccache gcc"
+frag=$ROOT/ci/data/config/kvm-host.config
+kmake() { make -C "$src" O="$bld" CC="$cc" -j"$jobs" "$@"; }
+
+# A kernel is what it is made of (ci/pipeline/kernel-key.sh).  One built before from
+# the same inputs is reused (a directory per key under the cache); boots
+# never are.
+key=$("$ROOT/ci/pipeline/kernel-key.sh" "$src" "$frag" "$(variant_ref "$variant")")
+kcache=$CACHE/kernels/$base-$key
+if [ -f "$kcache/bzImage" ]; then
+	cp "$kcache/bzImage" "$OUT/$base/$variant/bzImage"
+	echo "cached $key" >"$log"
+	echo "  (kernel $key from the cache)" >&2
+	exit 0
+fi
+checkout_variant "$src" "$variant"
+
+# One configuration for every variant of a base: allnoconfig plus the
+# fragment.  Kbuild tracks each CONFIG_ symbol, so a variant that adds one
+# (the series' KUnit option) rebuilds only the files that use it.
+{
+	kmake allnoconfig &&
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$bld" "$bld/.config" "$frag" &&
+	kmake olddefconfig
+} >"$log" 2>&1 || die_log "$log" "configuring $base failed"
+# Every option of the fragment must survive olddefconfig, except those
+# that the variant's tree does not define (the series adds its KUnit one).
+missing=$(grep '^CONFIG_' "$frag" | while read -r l; do
+	sym=${l%%=*}
+	grep -rqs "^config ${sym#CONFIG_}\$" "$src/arch/x86/kvm/Kconfig" "$src/lib/kunit/Kconfig" ||
+		[ "$sym" = "${sym#CONFIG_KVM_X86_PREEMPT}" ] || continue
+	case $l in
+	*=n) grep -q "^$sym=" "$bld/.config" && echo "$l" ;;
+	*) grep -qx "$l" "$bld/.config" || echo "$l" ;;
+	esac
+done || true)
+[ -z "$missing" ] || die "config options dropped by olddefconfig on $base/$variant: $(echo "$missing" | xargs)"
+# A line every 30 s while it builds, so that a cold build (minutes) is
+# visibly alive without flooding a CI log.
+kmake bzImage >>"$log" 2>&1 &
+pid=$!
+trap 'kill "$pid" 2>/dev/null' EXIT
+t0=$(date +%s)
+while ! wait_timeout "$pid" 30; do
+	echo "  ... building $base/$variant: $(($(date +%s) - t0)) s, $(grep -c '^  CC ' "$log") files compiled" >&2
+done
+wait "$pid" || die_log "$log" "kernel build failed for $base/$variant"
+trap - EXIT
+cp "$bld/arch/x86/boot/bzImage" "$OUT/$base/$variant/bzImage"
+mkdir -p "$kcache.tmp"
+cp "$bld/arch/x86/boot/bzImage" "$kcache.tmp/bzImage"
+rm -rf "$kcache"
+mv "$kcache.tmp" "$kcache"
+echo "  (kernel $key built)" >&2

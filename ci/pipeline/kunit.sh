@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# kunit.sh BASE [VARIANT]: run the series' KUnit suite with the kernel's own
+# runner, tools/testing/kunit/kunit.py, in the variant tree (default:
+# series).  kunit.py asks QEMU for KVM first; where the host has no usable
+# KVM (see ci/pipeline/accel.sh) /dev/kvm is hidden in a private mount namespace so
+# that QEMU falls back to TCG instead of hanging.
+set -euo pipefail
+# shellcheck source=ci/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+base=${1:?usage: kunit.sh BASE [VARIANT]}
+variant=${2:-series}
+base_field "$base" 1 >/dev/null
+variant_patches "$base" "$variant" >/dev/null
+dst=$OUT/$base/$variant
+mkdir -p "$dst"
+src=$("$ROOT/ci/pipeline/tree.sh" "$base" "$variant")
+[ -f "$src/arch/x86/kvm/.kunitconfig" ] || die "$base/$variant has no arch/x86/kvm/.kunitconfig"
+cc=gcc
+command -v ccache >/dev/null 2>&1 && cc="ccache gcc"
+common=(--arch=x86_64 --kunitconfig=arch/x86/kvm --timeout=600 --json="$dst/kunit.json")
+# kunit.py's kernel is what it is made of: the test kernel's key of the
+# variant tree with the .kunitconfig instead of the fragment, and kunit.py's
+# own files.  One built before is run again with `kunit.py exec`.
+ref=$(variant_ref "$variant")
+key=$({
+	"$ROOT/ci/pipeline/kernel-key.sh" "$src" "$src/arch/x86/kvm/.kunitconfig" "$ref"
+	git -C "$src" rev-parse "$ref:tools/testing/kunit"
+	echo "recipe 1: kunit.py run ${common[*]:0:2}, gcc via ccache"
+} | sha256sum | cut -c1-16)
+kcache=$CACHE/kunit/$base-$key
+if [ -f "$kcache/bzImage" ]; then
+	bdir=$WORK/$base/kunit-exec
+	mkdir -p "$bdir/arch/x86/boot"
+	cp "$kcache/bzImage" "$bdir/arch/x86/boot/bzImage"
+	echo "  (kunit.py kernel $key from the cache)" >&2
+	cmd=(python3 tools/testing/kunit/kunit.py exec "${common[@]}" --build_dir="$bdir")
+else
+	bdir=$WORK/$base/kunit
+	cmd=(python3 tools/testing/kunit/kunit.py run "${common[@]}" --build_dir="$bdir"
+		--jobs="${JOBS:-$(($(nproc) + 1))}" --make_options "CC=$cc")
+fi
+# Probe KVM with the pipeline's test kernel of this base if there is one;
+# without one, trust the CPU flags and a writable /dev/kvm.
+wrap=()
+image=$OUT/$base/series/bzImage
+if [ -f "$image" ]; then
+	"$ROOT/ci/pipeline/accel.sh" auto "$image" | grep -q 'accel kvm' && usable=1 || usable=
+else
+	grep -qwE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ] && usable=1 || usable=
+fi
+if [ -e /dev/kvm ] && [ -z "$usable" ]; then
+	[ "$(id -u)" -eq 0 ] || die "/dev/kvm is not usable here and hiding it needs root"
+	wrap=(unshare -m sh -c 'mount --bind /dev/null /dev/kvm && exec "$@"' kunit)
+fi
+log=$dst/kunit.log
+rc=0
+(cd "$src" && "${wrap[@]}" "${cmd[@]}") >"$log" 2>&1 || rc=$?
+grep -E '^\[..:..:..\] (Testing complete|Ran|Elapsed)' "$log" | sed 's/^/  /' || true
+[ "$rc" -eq 0 ] || die_log "$log" "kunit.py ${cmd[2]} failed on $base/$variant"
+if [ ! -f "$kcache/bzImage" ]; then
+	mkdir -p "$kcache.tmp"
+	cp "$bdir/arch/x86/boot/bzImage" "$kcache.tmp/bzImage"
+	rm -rf "$kcache"
+	mv "$kcache.tmp" "$kcache"
+	echo "  (kunit.py kernel $key built)" >&2
+fi

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# run.sh BASE VARIANT [REPEAT]: the whole pipeline for one base x variant:
+# fetch, prepare the variant tree, build the kernel and the selftests, pack
+# the initramfs, boot, judge.  Prints one line per stage with its time and
+# leaves the results in out/BASE/VARIANT/.
+set -euo pipefail
+# shellcheck source=ci/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+base=${1:?usage: run.sh BASE VARIANT [REPEAT]}
+variant=${2:?usage: run.sh BASE VARIANT [REPEAT]}
+repeat=${3:-1}
+base_field "$base" 1 >/dev/null
+variant_patches "$base" "$variant" >/dev/null
+check_accel
+dst=$OUT/$base/$variant
+rm -f "$dst/results.json" "$dst/timings"
+mkdir -p "$dst"
+export TIMINGS=$dst/timings
+src=$WORK/$base/src
+echo "== $base/$variant"
+if [ -z "${KERNEL_SRC:-}" ]; then
+	stage fetch "$ROOT/ci/pipeline/fetch.sh" "$base" >/dev/null
+	cp "$CACHE/$base/source.info" "$dst/source.info"
+fi
+stage "tree+apply" "$ROOT/ci/pipeline/tree.sh" --no-checkout "$base" "$variant" >/dev/null
+write_test_list "$base" "$src" "$(variant_ref "$variant")" >"$dst/tests"
+stage "build kernel" "$ROOT/ci/pipeline/build.sh" "$base" "$variant"
+obj=$(stage "build selftests" "$ROOT/ci/pipeline/selftests.sh" "$base" "$variant")
+stage initramfs "$ROOT/ci/pipeline/initramfs.sh" "$base" "$variant" "$obj"
+stage "boot+tests" "$ROOT/ci/pipeline/boot.sh" "$base" "$variant" "$repeat"
+
+args=()
+while read -r kind t; do
+	case $kind in
+	kunit) args+=(--kunit "$t") ;;
+	peer) args+=(--selftest "$t") ;;
+	own) args+=(--own "$t") ;;
+	esac
+done <"$dst/tests"
+"$ROOT/ci/pipeline/judge.py" "$dst" "${args[@]}" >/dev/null

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# bundle.sh [--check] BASE: the upstream submission of BASE's series in
+# out/bundle/BASE/.  The series is applied with `git am` onto a pristine
+# worktree of the base (which checks that it applies, and is what
+# buildcheck.sh builds), its subjects are checked for the KVM shortlog
+# scopes, and then, without --check: every patch is authored and signed
+# off by whoever runs this (git config user.name and user.email, or
+# BUNDLE_IDENT="Name <email>"), `git format-patch --cover-letter` writes
+# the series with the cover letter of ci/submission/cover-letter.txt and the last
+# matrix, get_maintainer.pl writes to-cc.txt, and send.sh prints the `git
+# send-email` command (it never sends).  A placeholder identity is refused.
+# Only the newest base is a submission: older bases carry a port of the
+# tests for running them on LTS kernels (--check only).
+set -euo pipefail
+# shellcheck source=ci/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+check=
+[ "${1:-}" = --check ] && { check=1; shift; }
+base=${1:?usage: bundle.sh [--check] BASE}
+version=${BUNDLE_VERSION:-1}
+base_field "$base" 1 >/dev/null
+newest=$(valid_bases | awk '{ print $NF }')
+if [ -z "$check" ]; then
+	[ "$base" = "$newest" ] ||
+		die "$base carries a port of the tests for $base kernels, not a submission: make bundle BASE=$newest"
+	ident=${BUNDLE_IDENT:-$(git -C "$ROOT" config user.name || true) <$(git -C "$ROOT" config user.email || true)>}
+	"$ROOT/ci/submission/identity.sh" "$ident"
+	name=${ident% <*}
+	email=${ident##* <}
+	email=${email%>}
+fi
+# The tree's base commit is all that is used: its checkout stays as it is.
+src=$WORK/$base/src
+[ -d "$src/.git" ] || src=$("$ROOT/ci/pipeline/tree.sh" "$base" upstream)
+wt=$WORK/$base/bundle
+dst=$OUT/bundle/$base
+log=$OUT/bundle/$base.log
+mkdir -p "$OUT/bundle"
+rm -rf "$dst"
+: >"$log"
+git -C "$src" worktree remove --force "$wt" >/dev/null 2>&1 || rm -rf "$wt"
+git -C "$src" worktree prune
+git -C "$src" worktree add -q --detach "$wt" base
+gitq() { git -C "$wt" -c user.name="${name:-kvm-preempt-ci}" -c user.email="${email:-ci@localhost}" "$@"; }
+for p in "$ROOT"/patch/"$base"/series/*.patch; do
+	gitq am -q "$p" >>"$log" 2>&1 || die_log "$log" "$(basename "$p") does not git am onto pristine $base"
+done
+# Every subject must use one of the KVM x86 maintainers' shortlog scopes.
+bad=$(gitq log --format=%s base..HEAD |
+	grep -vE '^KVM: ((x86|VMX|SVM|nVMX|nSVM|x86/mmu|x86/pmu|selftests): )?[A-Z]' || true)
+[ -z "$bad" ] || die "subject without a KVM shortlog scope: $bad"
+[ -n "$check" ] && { echo "$base: series applies, subjects scoped"; exit 0; }
+
+# The runner is the author and signs off every patch.
+gitq rebase -q --exec 'git commit -q --amend --no-edit --reset-author --signoff' base >>"$log" 2>&1 ||
+	die_log "$log" "cannot set the author of the series"
+base_line="Debian's linux-source-$base $(cut -f1 "$CACHE/$base/source.info"), i.e. upstream
+v$(cut -f1 "$CACHE/$base/source.info" | cut -d- -f1) plus Debian's patches, which has no git history
+(source tarball sha256: $(cut -f3 "$CACHE/$base/source.info")).  Rebase onto
+kvm-x86/next before posting."
+fp=()
+if [ -n "${KERNEL_SRC:-}" ]; then
+	fp=(--base=base)
+	base_line="the base-commit below."
+fi
+gitq format-patch -q --cover-letter -v"$version" --thread=shallow "${fp[@]}" -o "$dst" base..HEAD
+cover=$(ls "$dst"/*0000-cover-letter.patch)
+"$ROOT/ci/matrix/matrix.py" --out "$OUT" --text "$base" >"$OUT/bundle/table.txt"
+python3 - "$cover" "$ROOT/ci/submission/cover-letter.txt" "$OUT/bundle/table.txt" "$base_line" <<'PY'
+import sys
+cover, template, table, base = sys.argv[1:]
+blurb = open(template).read().replace('@TABLE@', open(table).read().rstrip())
+blurb = blurb.replace('@BASE@', base)
+s = open(cover).read()
+s = s.replace('*** SUBJECT HERE ***', 'KVM: x86: Test that halted vCPUs are not reported as preempted')
+open(cover, 'w').write(s.replace('*** BLURB HERE ***', blurb.rstrip()))
+PY
+(cd "$wt" && perl scripts/get_maintainer.pl --no-git --no-git-fallback --no-rolestats \
+	--separator , "$dst"/*.patch) >"$dst/to-cc.txt" 2>>"$log" ||
+	die_log "$log" "get_maintainer.pl failed"
+cat >"$dst/send.sh" <<SH
+#!/bin/sh
+# Prints the command that would send this series; sends nothing.
+cd "\$(dirname "\$0")"
+printf 'git send-email --to=%s --cc=%s ./*.patch\n' kvm@vger.kernel.org "'\$(cat to-cc.txt)'"
+SH
+chmod +x "$dst/send.sh"
+echo "$dst: $(find "$dst" -name "*.patch" | wc -l) files, from $ident"
