@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# rehearse.sh lint|fixes|mutants [BASE]: run one job of the GitHub workflow
-# the way the runner runs it, on this machine: in a new Debian bookworm root
+# rehearse.sh lint|fixes|mutants|make [BASE]: run one job of the GitHub
+# workflow (or, for "make", a new user's first `make`) the way the runner
+# runs it, on this machine: in a new Debian bookworm root
 # file system (mmdebstrap, cached), on a copy of the checkout owned by
 # another user (uid 1001, as actions/checkout leaves it), as root, with the
 # workflow's own glue command (its GLUE line) and make target.  The cache
@@ -11,15 +12,16 @@ set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-job=${1:?usage: rehearse.sh lint|fixes|mutants [BASE]}
+job=${1:?usage: rehearse.sh lint|fixes|mutants|make [BASE]}
 base=${2:-$(valid_bases | awk '{ print $NF }')}
 case $job in
 lint) target="make tooling-test lint" ;;
+make) target="make BASE=$base" ;;
 fixes | mutants)
 	base_field "$base" 1 >/dev/null
 	target="make matrix BASES=$base VARIANTS=\"$("$ROOT/ci/matrix/variant-set.sh" "$job")\" ACCEL=tcg"
 	;;
-*) die "unknown job '$job' (valid: lint fixes mutants)" ;;
+*) die "unknown job '$job' (valid: lint fixes mutants make)" ;;
 esac
 [ "$(id -u)" -eq 0 ] || die "rehearse.sh needs root (chroot, mounts)"
 need mmdebstrap chroot mount

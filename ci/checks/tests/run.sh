@@ -246,6 +246,27 @@ soak_case() { # FIXTURE N WANT-RC
 soak_case good 1 0
 soak_case soak 5 1
 
+# The workflow's checkout belongs to the runner user, its steps run as root:
+# git refuses such a checkout until the workflow's GLUE line has run (the
+# cheap part of `make rehearse`, which runs whole jobs in a Debian root).
+if [ "$(id -u)" -eq 0 ]; then
+	gl=$tmp/glue
+	mkdir -p "$gl/home" "$gl/w"
+	echo x >"$gl/w/f"
+	git -C "$gl/w" init -q && git -C "$gl/w" add f
+	chown -R 1001:1001 "$gl/w"
+	glue=$(sed -n 's/^  GLUE: //p' "$ci/../.github/workflows/ci.yml" | sed 's/ && apt-get.*//')
+	before=$(HOME=$gl/home git -C "$gl/w" ls-files 2>/dev/null) || true
+	HOME=$gl/home sh -c "$glue"
+	after=$(HOME=$gl/home git -C "$gl/w" ls-files 2>/dev/null) || true
+	if [ -z "$before" ] && [ "$after" = f ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL checkout owned by another user: before GLUE '$before', after '$after'"
+	fi
+fi
+
 # Every entry point checks the base first.
 expect_error "kunit: unknown base" "$ci/pipeline/kunit.sh" 9.9
 expect_error "bench: unknown base" env BASE=9.9 "$ci/../bench/bench.sh"
