@@ -39,6 +39,10 @@ if [ -d "$src/.git" ] && [ "$(git_q config --get kvmci.origin || true)" != "$ori
 	echo "tree of $base was made from another source: making it again" >&2
 	rm -rf "$src"
 fi
+if [ -d "$src/.git" ] && ! git_q cat-file -e base 2>/dev/null; then
+	echo "tree of $base lost its objects (cache removed?): making it again" >&2
+	rm -rf "$src"
+fi
 
 if [ ! -d "$src/.git" ]; then
 	if [ -n "${KERNEL_SRC:-}" ]; then
@@ -50,17 +54,32 @@ if [ ! -d "$src/.git" ]; then
 			die_log "$log" "cannot clone $KERNEL_SRC"
 		git_q checkout -q -B base "$head"
 	else
-		rm -rf "$src.tmp"
-		mkdir -p "$src.tmp"
-		tar -xf "$tarball" -C "$src.tmp" --strip-components=1 ||
-			{ rm -rf "$src.tmp"; die "corrupt tarball $tarball"; }
-		# Debian's top-level .gitignore ignores everything: drop that rule.
-		if [ -f "$src.tmp/.gitignore" ]; then sed -i '/^\/\*$/d' "$src.tmp/.gitignore"; fi
-		(cd "$src.tmp" && git init -q -b base && git add -f -A . &&
-			git -c user.name=kvm-preempt-ci -c user.email=ci@localhost \
-				commit -q -m "base: $(basename "$tarball" .tar.xz)") ||
-			{ rm -rf "$src.tmp"; die "cannot make a git tree of $tarball"; }
-		mv "$src.tmp" "$src"
+		# The base commit of a tarball is made once per machine, in a
+		# bare repository of the cache; each checkout's tree is a
+		# shared clone of it (a checkout, not an unpack and a hash of
+		# every file).
+		repo=$CACHE/trees/$base-${origin:0:16}.git
+		if ! git --git-dir="$repo" rev-parse -q --verify base >/dev/null 2>&1; then
+			tmp=$CACHE/trees/$base.tmp
+			rm -rf "$tmp" "$repo"
+			mkdir -p "$tmp"
+			tar -xf "$tarball" -C "$tmp" --strip-components=1 ||
+				{ rm -rf "$tmp"; die "corrupt tarball $tarball"; }
+			# Debian's top-level .gitignore ignores everything: drop that rule.
+			if [ -f "$tmp/.gitignore" ]; then sed -i '/^\/\*$/d' "$tmp/.gitignore"; fi
+			(cd "$tmp" && git init -q -b base && git add -f -A . &&
+				git -c user.name=kvm-preempt-ci -c user.email=ci@localhost \
+					commit -q -m "base: $(basename "$tarball" .tar.xz)") ||
+				{ rm -rf "$tmp"; die "cannot make a git tree of $tarball"; }
+			git --git-dir="$tmp/.git" config core.bare true
+			mv "$tmp/.git" "$repo"
+			rm -rf "$tmp"
+		fi
+		mkdir -p "$WORK/$base"
+		rm -rf "$src"
+		git clone -q --shared --no-checkout "$repo" "$src" >"$log" 2>&1 ||
+			die_log "$log" "cannot clone $repo"
+		git_q checkout -q -B base origin/base
 	fi
 	git_q config kvmci.origin "$origin"
 fi
