@@ -85,7 +85,6 @@ stage() {
 	t1=$(date +%s.%N)
 	printf '  %-28s %6.1fs %s\n' "$name" "$(echo "$t1 - $t0" | bc)" \
 		"$([ "$rc" -eq 0 ] && echo ok || echo FAILED)" >&2
-	[ -n "${TIMINGS:-}" ] && printf '%s\t%.1f\n' "$name" "$(echo "$t1 - $t0" | bc)" >>"$TIMINGS"
 	return "$rc"
 }
 

@@ -80,8 +80,9 @@ step bench bench_smoke
 echo "=== summary"
 printf '  %s\n' "${summary[@]}"
 # Each cached stage says "(WHAT KEY from the cache)" or "(WHAT KEY built)".
-echo "  cache: $(cat "$OUT"/check-*.log | sed -nE 's/^ *\((.*) [0-9a-f]{16} (from the cache|built)\)$/\1 \2/p' |
-	sort | uniq -c | awk '{ $1 = $1; print }' | paste -sd, | sed 's/,/, /g')"
+echo "  cache (what: reused/built):"
+cat "$OUT"/check-*.log | sed -nE 's/^ *\((.*) [0-9a-f]{16} (from the cache|built)\)$/\1\t\2/p' |
+	awk -F'\t' '{ n[$1]++; if ($2 == "built") b[$1]++ } END { for (k in n) printf "    %-18s %d/%d\n", k, n[k] - b[k], b[k] }' | sort
 echo "make check took $(($(date +%s) - t_start)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -14,9 +14,8 @@ base_field "$base" 1 >/dev/null
 variant_patches "$base" "$variant" >/dev/null
 check_accel
 dst=$OUT/$base/$variant
-rm -f "$dst/results.json" "$dst/timings"
+rm -f "$dst/results.json"
 mkdir -p "$dst"
-export TIMINGS=$dst/timings
 src=$WORK/$base/src
 echo "== $base/$variant"
 if [ -z "${KERNEL_SRC:-}" ]; then
