@@ -59,6 +59,10 @@ if [ ! -d "$src/.git" ]; then
 		# shared clone of it (a checkout, not an unpack and a hash of
 		# every file).
 		repo=$CACHE/trees/$base-${origin:0:16}.git
+		# One maker at a time: another checkout's run may be at it.
+		mkdir -p "$CACHE/trees"
+		exec 9>"$CACHE/trees/$base.lock"
+		flock 9
 		if ! git --git-dir="$repo" rev-parse -q --verify base >/dev/null 2>&1; then
 			tmp=$CACHE/trees/$base.tmp
 			rm -rf "$tmp" "$repo"
@@ -75,6 +79,7 @@ if [ ! -d "$src/.git" ]; then
 			mv "$tmp/.git" "$repo"
 			rm -rf "$tmp"
 		fi
+		exec 9>&-
 		mkdir -p "$WORK/$base"
 		rm -rf "$src"
 		git clone -q --shared --no-checkout "$repo" "$src" >"$log" 2>&1 ||
