@@ -19,8 +19,8 @@ kvm)
 	;;
 auto)
 	# The probe's verdict is the host's and QEMU's: it is kept per host
-	# kernel, CPU and QEMU version, so that only the first run pays for it (rm -r ~/.cache/kvm-preempt-ci/accel
-	# after loading kvm).
+	# kernel, CPU and QEMU version, so that only the first run pays for
+	# it (rm -r ~/.cache/kvm-preempt-ci/accel after loading kvm).
 	verdict=tcg
 	if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ] && [ -f "${2:-}" ]; then
 		host=$({ uname -rv; grep -m1 '^model name' /proc/cpuinfo; qemu-system-x86_64 --version | sed -n 1p; } |
