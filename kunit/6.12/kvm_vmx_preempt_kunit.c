@@ -47,12 +47,7 @@ static const struct exit_case exit_cases[] = {
 	EXIT_CASE(EXIT_REASON_MCE_DURING_VMENTRY),
 };
 
-static void exit_case_desc(const struct exit_case *c, char *desc)
-{
-	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(exit, exit_cases, exit_case_desc);
+KUNIT_ARRAY_PARAM_DESC(exit, exit_cases, desc);
 
 /* None of these exits is on an instruction boundary. */
 static void vmx_handle_exit_irqoff_test(struct kunit *test)

@@ -48,12 +48,7 @@ static const struct sched_out_case sched_out_cases[] = {
 	{ "blocked, dequeue delayed, outside KVM_RUN", ON_RQ_QUEUED, true, false, false },
 };
 
-static void sched_out_case_desc(const struct sched_out_case *c, char *desc)
-{
-	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(sched_out, sched_out_cases, sched_out_case_desc);
+KUNIT_ARRAY_PARAM_DESC(sched_out, sched_out_cases, desc);
 
 /*
  * A task in the scheduler state of the case is scheduled out: the vCPU is
@@ -184,12 +179,7 @@ static const struct st_case st_cases[] = {
 	{ "another mm", true, true, 0, false, true, 0, 0, true },
 };
 
-static void st_case_desc(const struct st_case *c, char *desc)
-{
-	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(st, st_cases, st_case_desc);
+KUNIT_ARRAY_PARAM_DESC(st, st_cases, desc);
 
 /*
  * A preempted vCPU is put: KVM writes KVM_VCPU_PREEMPTED into the guest's
