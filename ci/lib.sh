@@ -140,3 +140,32 @@ wait_timeout() {
 	done
 	return 1
 }
+
+# cell USAGE BASE VARIANT: a stage's first two arguments, both required.
+# Sets base, variant and the cell's paths: src (the base's tree), bld (its
+# kernel build directory) and dst (the results, out/BASE/VARIANT).
+# shellcheck disable=SC2034 # read by the script that sources this file
+cell() {
+	if [ -z "${2:-}" ] || [ -z "${3:-}" ]; then
+		die "usage: $1"
+	fi
+	base=$2 variant=$3
+	src=$WORK/$base/src
+	bld=$WORK/$base/build
+	dst=$OUT/$base/$variant
+}
+
+# cache_put ENTRY DIR FILE...: keep DIR/FILE... (paths relative to DIR) as
+# the cache entry ENTRY, a directory per key.  It is filled beside its
+# place and renamed, so that an entry is whole or absent.
+cache_put() {
+	local entry=$1 dir=$2 f
+	shift 2
+	rm -rf "$entry.tmp"
+	for f in "$@"; do
+		mkdir -p "$entry.tmp/$(dirname "$f")"
+		cp "$dir/$f" "$entry.tmp/$f"
+	done
+	rm -rf "$entry"
+	mv "$entry.tmp" "$entry"
+}

@@ -7,10 +7,8 @@ set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-base=${1:?usage: boot.sh BASE VARIANT [REPEAT]}
-variant=${2:?usage: boot.sh BASE VARIANT [REPEAT]}
+cell "boot.sh BASE VARIANT [REPEAT]" "$@"
 repeat=${3:-1}
-dst=$OUT/$base/$variant
 need qemu-system-x86_64 timeout
 args=$("$ROOT/ci/pipeline/accel.sh" "${ACCEL:-auto}" "$dst/bzImage")
 read -r -a accel <<<"$args"

@@ -6,11 +6,8 @@ set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-base=${1:?usage: build.sh BASE VARIANT}
-variant=${2:?usage: build.sh BASE VARIANT}
-src=$WORK/$base/src
-bld=$WORK/$base/build
-log=$OUT/$base/$variant/build.log
+cell "build.sh BASE VARIANT" "$@"
+log=$dst/build.log
 jobs=${JOBS:-$(($(nproc) + 1))}
 mkdir -p "$bld" "$(dirname "$log")"
 need make gcc flex bison bc
@@ -25,7 +22,7 @@ kmake() { make -C "$src" O="$bld" CC="$cc" -j"$jobs" "$@"; }
 key=$("$ROOT/ci/pipeline/kernel-key.sh" "$src" "$frag" "$(variant_ref "$variant")")
 kcache=$CACHE/kernels/$base-$key
 if [ -f "$kcache/bzImage" ]; then
-	cp "$kcache/bzImage" "$OUT/$base/$variant/bzImage"
+	cp "$kcache/bzImage" "$dst/bzImage"
 	echo "cached $key" >"$log"
 	echo "  (kernel $key from the cache)" >&2
 	exit 0
@@ -63,9 +60,6 @@ while ! wait_timeout "$pid" 30; do
 done
 wait "$pid" || die_log "$log" "kernel build failed for $base/$variant"
 trap - EXIT
-cp "$bld/arch/x86/boot/bzImage" "$OUT/$base/$variant/bzImage"
-mkdir -p "$kcache.tmp"
-cp "$bld/arch/x86/boot/bzImage" "$kcache.tmp/bzImage"
-rm -rf "$kcache"
-mv "$kcache.tmp" "$kcache"
+cp "$bld/arch/x86/boot/bzImage" "$dst/bzImage"
+cache_put "$kcache" "$bld/arch/x86/boot" bzImage
 echo "  (kernel $key built)" >&2

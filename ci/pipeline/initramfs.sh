@@ -7,8 +7,7 @@ set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-base=${1:?usage: initramfs.sh BASE VARIANT SELFTEST-DIR}
-variant=${2:?usage: initramfs.sh BASE VARIANT SELFTEST-DIR}
+cell "initramfs.sh BASE VARIANT SELFTEST-DIR" "$@"
 obj=${3:?usage: initramfs.sh BASE VARIANT SELFTEST-DIR}
 need cpio gzip
 # Debian's busybox-static installs a static /bin/busybox.
@@ -16,7 +15,6 @@ bb=/bin/busybox
 if [ ! -x "$bb" ] || ldd "$bb" >/dev/null 2>&1; then
 	die "missing busybox-static (run 'make deps')"
 fi
-dst=$OUT/$base/$variant
 mapfile -t tests < <(tests_of "$dst/tests" peer own)
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT

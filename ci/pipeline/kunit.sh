@@ -59,9 +59,6 @@ rc=0
 grep -E '^\[..:..:..\] (Testing complete|Ran|Elapsed)' "$log" | sed 's/^/  /' || true
 [ "$rc" -eq 0 ] || die_log "$log" "kunit.py ${cmd[2]} failed on $base/$variant"
 if [ ! -f "$kcache/bzImage" ]; then
-	mkdir -p "$kcache.tmp"
-	cp "$bdir/arch/x86/boot/bzImage" "$kcache.tmp/bzImage"
-	rm -rf "$kcache"
-	mv "$kcache.tmp" "$kcache"
+	cache_put "$kcache" "$bdir/arch/x86/boot" bzImage
 	echo "  (kunit.py kernel $key built)" >&2
 fi

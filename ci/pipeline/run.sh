@@ -7,16 +7,13 @@ set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-base=${1:?usage: run.sh BASE VARIANT [REPEAT]}
-variant=${2:?usage: run.sh BASE VARIANT [REPEAT]}
+cell "run.sh BASE VARIANT [REPEAT]" "$@"
 repeat=${3:-1}
 base_field "$base" 1 >/dev/null
 variant_patches "$base" "$variant" >/dev/null
 check_accel
-dst=$OUT/$base/$variant
 rm -f "$dst/results.json"
 mkdir -p "$dst"
-src=$WORK/$base/src
 echo "== $base/$variant"
 if [ -z "${KERNEL_SRC:-}" ]; then
 	stage fetch "$ROOT/ci/pipeline/fetch.sh" "$base" >/dev/null

@@ -7,13 +7,10 @@ set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-base=${1:?usage: selftests.sh BASE VARIANT}
-variant=${2:?usage: selftests.sh BASE VARIANT}
-src=$WORK/$base/src
-bld=$WORK/$base/build
+cell "selftests.sh BASE VARIANT" "$@"
 obj=$WORK/$base/selftests
-list=$OUT/$base/$variant/tests
-log=$OUT/$base/$variant/selftests-build.log
+list=$dst/tests
+log=$dst/selftests-build.log
 [ -f "$list" ] || die "no test list $list (run.sh writes it)"
 mapfile -t tests < <(tests_of "$list" peer own)
 [ "${#tests[@]}" -gt 0 ] || die "no selftests to build for $base"
@@ -35,12 +32,9 @@ mkdir -p "$obj"
 		EXTRA_CFLAGS=-static -j"${JOBS:-$(($(nproc) + 1))}" \
 		"${tests[@]/#/$obj/}"
 } >"$log" 2>&1 || die_log "$log" "selftest build failed for $base/$variant"
-rm -rf "$scache.tmp"
 for t in "${tests[@]}"; do
 	[ -x "$obj/$t" ] || die "selftest $t was not built (log: $log)"
-	mkdir -p "$scache.tmp/$(dirname "$t")"
-	cp "$obj/$t" "$scache.tmp/$t"
 done
-mv "$scache.tmp" "$scache"
+cache_put "$scache" "$obj" "${tests[@]}"
 echo "  (selftests $key built)" >&2
 echo "$scache"

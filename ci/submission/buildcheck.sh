@@ -95,10 +95,7 @@ if [ -f "$bcache/out" ]; then
 	exit 0
 fi
 # Only a pass is kept: a failure is built again next time.
-rm -rf "$bcache.tmp"
-mkdir -p "$bcache.tmp"
-checks | tee "$bcache.tmp/out"
-cp "$log" "$bcache.tmp/log"
-rm -rf "$bcache"
-mv "$bcache.tmp" "$bcache"
+checks | tee "$bld/out"
+cp "$log" "$bld/log"
+cache_put "$bcache" "$bld" out log
 echo "  (build checks $key built)" >&2
