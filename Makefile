@@ -29,7 +29,7 @@ help:
 	@echo 'make bundle          git format-patch series + cover letter in out/bundle/BASE, build checks'
 	@echo 'make bench           the RFC table in a nested guest: out/bench.md, out/bench.png'
 	@echo 'make sources         write kunit/ and selftests/ from the series patches'
-	@echo 'make rehearse JOB=lint|fixes|mutants|make  a GitHub job (or a first make) in a new Debian root'
+	@echo 'make rehearse JOB=lint|fixes|mutants|make|check  a GitHub job (or a first make, make check) in a new Debian root'
 	@echo 'make deps            install the Debian packages of ci/data/packages'
 	@echo 'make clean           remove out/ (results); distclean also work/ (trees)'
 	@echo 'variables: BASE=$(BASE) VARIANT=$(VARIANT) ACCEL=auto|tcg|kvm JOBS=$(JOBS)'

@@ -1,27 +1,35 @@
 #!/usr/bin/env bash
-# rehearse.sh lint|fixes|mutants|make [BASE]: run one job of the GitHub
-# workflow (or, for "make", a new user's first `make`) the way the runner
-# runs it, on this machine: in a new Debian bookworm root
+# rehearse.sh lint|fixes|mutants|make|check [BASE]: run one job of the
+# GitHub workflow (or, for "make" and "check", a new user's first `make` or
+# `make check`) the way the runner runs it, on this machine: in a new
+# Debian bookworm root
 # file system (mmdebstrap, cached), on a copy of the checkout owned by
 # another user (uid 1001, as actions/checkout leaves it), as root, with the
 # workflow's own glue command (its GLUE line) and make target.  The cache
 # directory is the workflow's: .cache in the checkout, empty unless
 # REHEARSE_CACHE=warm, which lends it this machine's sources and kernels
-# (as a restored actions/cache would).  NO_KVM=1 hides /dev/kvm.
+# (as a restored actions/cache would); REHEARSE_CACHE=/DIR uses the
+# directory DIR (empty or not) and leaves it behind.  ccache always starts
+# empty.  NO_KVM=1 hides /dev/kvm.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-job=${1:?usage: rehearse.sh lint|fixes|mutants|make [BASE]}
+job=${1:?usage: rehearse.sh lint|fixes|mutants|make|check [BASE]}
 base=${2:-$(valid_bases | awk '{ print $NF }')}
 case $job in
 lint) target="make tooling-test lint" ;;
 make) target="make BASE=$base" ;;
+check) target="make check" ;;
 fixes | mutants)
 	base_field "$base" 1 >/dev/null
 	target="make matrix BASES=$base VARIANTS=\"$("$ROOT/ci/matrix/variant-set.sh" "$job")\" ACCEL=tcg"
 	;;
-*) die "unknown job '$job' (valid: lint fixes mutants make)" ;;
+*) die "unknown job '$job' (valid: lint fixes mutants make check)" ;;
+esac
+case ${REHEARSE_CACHE:-} in
+"" | warm | /*) ;;
+*) die "REHEARSE_CACHE must be empty, 'warm' or an absolute path, not '$REHEARSE_CACHE'" ;;
 esac
 [ "$(id -u)" -eq 0 ] || die "rehearse.sh needs root (chroot, mounts)"
 need mmdebstrap chroot mount
@@ -79,9 +87,13 @@ git -C "$w" init -q && git -C "$w" add -A && git -C "$w" -c user.name=runner \
 	-c user.email=runner@localhost commit -q -m checkout
 chown -R 1001:1001 "$w"
 mkdir -p "$w/.cache/kvm-preempt-ci"
-if [ "${REHEARSE_CACHE:-}" = warm ]; then
-	bind "$CACHE" "$w/.cache/kvm-preempt-ci"
-fi
+case ${REHEARSE_CACHE:-} in
+warm) bind "$CACHE" "$w/.cache/kvm-preempt-ci" ;;
+/*)
+	mkdir -p "$REHEARSE_CACHE"
+	bind "$REHEARSE_CACHE" "$w/.cache/kvm-preempt-ci"
+	;;
+esac
 
 log=$OUT/rehearse-$job.log
 mkdir -p "$OUT"
