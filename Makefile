@@ -14,7 +14,7 @@ BENCH_PHASES ?= 500
 export BENCH_REPS BENCH_PHASES
 
 .PHONY: bench all run kunit selftests selftests-soak matrix check lint tooling-test \
-	deps bundle sources rehearse clean distclean help
+	deps bundle sources rehearse kvm-leg clean distclean help
 
 all: run
 
@@ -30,6 +30,7 @@ help:
 	@echo 'make bench           the RFC table in a nested guest: out/bench.md, out/bench.png'
 	@echo 'make sources         write kunit/ and selftests/ from the series patches'
 	@echo 'make rehearse JOB=lint|fixes|mutants|make|check  a GitHub job (or a first make, make check) in a new Debian root'
+	@echo 'make kvm-leg         the ACCEL=kvm leg, rehearsed in a TCG level-1 KVM host (slow)'
 	@echo 'make deps            install the Debian packages of ci/data/packages'
 	@echo 'make clean           remove out/ (results); distclean also work/ (trees)'
 	@echo 'variables: BASE=$(BASE) VARIANT=$(VARIANT) ACCEL=auto|tcg|kvm JOBS=$(JOBS)'
@@ -65,6 +66,9 @@ sources:
 
 rehearse:
 	@ci/checks/rehearse.sh $(JOB) $(BASE)
+
+kvm-leg: deps
+	@ci/checks/kvm-leg.sh $(BASE) $(VARIANT)
 
 lint: deps
 	@ci/checks/lint.sh

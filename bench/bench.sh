@@ -24,7 +24,6 @@ trap 'rm -rf "$tmp"' EXIT
 # Level 2: busybox, the workload, an init.  Level 1: the same plus QEMU
 # with its libraries and firmware, the bzImage and the level-2 initramfs.
 gcc -O2 -Wall -static -pthread -o "$tmp/lu_wake" "$ROOT/bench/lu_wake.c"
-pack() { (cd "$1" && find . | cpio -o -H newc --quiet | gzip -1) >"$2"; }
 l2=$tmp/l2
 mkdir -p "$l2"/{bin,proc,sys,dev}
 cp /bin/busybox "$l2/bin/"
@@ -32,19 +31,9 @@ ln -s busybox "$l2/bin/sh"
 install -m 755 "$ROOT/bench/l2-init.sh" "$l2/init"
 cp "$tmp/lu_wake" "$l2/"
 l1=$tmp/l1
-mkdir -p "$l1"/{bin,proc,sys,dev,tmp,bench,usr/share/qemu}
-cp /bin/busybox "$l1/bin/"
-ln -s busybox "$l1/bin/sh"
+qemu_root "$l1"
+mkdir -p "$l1/bench"
 install -m 755 "$ROOT/bench/l1-init.sh" "$l1/init"
-qemu=$(command -v qemu-system-x86_64)
-cp "$qemu" "$l1/bin/"
-ldd "$qemu" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | while read -r lib; do
-	mkdir -p "$l1$(dirname "$lib")"
-	cp -L "$lib" "$l1$lib"
-done
-for f in qboot.rom linuxboot_dma.bin kvmvapic.bin; do
-	cp -L "/usr/share/qemu/$f" "$l1/usr/share/qemu/"
-done
 pack "$l2" "$l1/bench/l2.cpio.gz"
 
 for v in "${variants[@]}"; do

@@ -169,3 +169,32 @@ cache_put() {
 	rm -rf "$entry"
 	mv "$entry.tmp" "$entry"
 }
+
+# qemu_root DIR [BINARY...]: the root of a level-1 guest that runs QEMU
+# itself (the bench's, the KVM leg's rehearsal): busybox (also as
+# /usr/bin/env, for scripts' #! lines), Debian's QEMU with its libraries
+# and firmware, and each BINARY with its libraries.
+qemu_root() {
+	local dir=$1 bin lib f
+	shift
+	mkdir -p "$dir"/{bin,proc,sys,dev,tmp,usr/bin,usr/share/qemu,usr/share/seabios}
+	cp /bin/busybox "$dir/bin/"
+	ln -s busybox "$dir/bin/sh"
+	ln -s /bin/busybox "$dir/usr/bin/env"
+	for bin in "$(command -v qemu-system-x86_64)" "$@"; do
+		cp -L "$bin" "$dir/bin/"
+		ldd "$bin" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | while read -r lib; do
+			mkdir -p "$dir$(dirname "$lib")"
+			cp -L "$lib" "$dir$lib"
+		done
+	done
+	for f in qboot.rom linuxboot_dma.bin kvmvapic.bin; do
+		cp -L "/usr/share/qemu/$f" "$dir/usr/share/qemu/"
+	done
+	cp -L /usr/share/seabios/bios-256k.bin "$dir/usr/share/seabios/"
+}
+
+# pack DIR ARCHIVE: DIR as a gzipped initramfs.
+pack() {
+	(cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) >"$2"
+}

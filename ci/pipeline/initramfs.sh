@@ -36,7 +36,7 @@ if [ -f "$cached" ]; then
 	echo "  (initramfs $key from the cache)" >&2
 else
 	mkdir -p "$CACHE/initramfs"
-	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) >"$cached.tmp"
+	pack "$root" "$cached.tmp"
 	mv "$cached.tmp" "$cached"
 	echo "  (initramfs $key built)" >&2
 fi

@@ -143,7 +143,15 @@ def main():
     ap.add_argument('--kunit', action='append', default=[])
     ap.add_argument('--selftest', action='append', default=[])
     ap.add_argument('--own', action='append', default=[])
+    ap.add_argument('--tests', help="the run's test list: lines 'KIND NAME', "
+                    "KIND one of kunit, peer, own (run.sh writes it)")
     a = ap.parse_args()
+    if a.tests:
+        lists = {'kunit': a.kunit, 'peer': a.selftest, 'own': a.own}
+        with open(a.tests) as f:
+            for line in f:
+                kind, name = line.split()
+                lists[kind].append(name)
     console = lines_of(os.path.join(a.dir, 'console.log'))
     results = lines_of(os.path.join(a.dir, 'results.log'))
     res = {'kunit': judge_kunit(console, a.kunit),

@@ -25,13 +25,4 @@ stage "build kernel" "$ROOT/ci/pipeline/build.sh" "$base" "$variant"
 obj=$(stage "build selftests" "$ROOT/ci/pipeline/selftests.sh" "$base" "$variant")
 stage initramfs "$ROOT/ci/pipeline/initramfs.sh" "$base" "$variant" "$obj"
 stage "boot+tests" "$ROOT/ci/pipeline/boot.sh" "$base" "$variant" "$repeat"
-
-args=()
-while read -r kind t; do
-	case $kind in
-	kunit) args+=(--kunit "$t") ;;
-	peer) args+=(--selftest "$t") ;;
-	own) args+=(--own "$t") ;;
-	esac
-done <"$dst/tests"
-"$ROOT/ci/pipeline/judge.py" "$dst" "${args[@]}" >/dev/null
+"$ROOT/ci/pipeline/judge.py" "$dst" --tests "$dst/tests" >/dev/null
