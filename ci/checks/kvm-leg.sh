@@ -53,7 +53,7 @@ awk -v d="$dst/l2" '
 [ -f "$dst/l2/accel" ] ||
 	die_log "$dst/console.log" "level 1 did not report a level-2 run"
 cp "$cell/tests" "$dst/l2/tests"
-"$ROOT/ci/pipeline/judge.py" "$dst/l2" --tests "$dst/l2/tests" | sed 's/^/  /'
+"$ROOT/ci/pipeline/judge.py" "$dst/l2" | sed 's/^/  /'
 echo "  level 2's accelerator: $(cat "$dst/l2/accel")"
 echo "  level 2's KVM: $(grep -m1 -E 'kvm_(amd|intel): ' "$dst/l2/console.log" | sed 's/^\[[^]]*\] //' || echo 'no kvm_amd or kvm_intel line')"
 pass=$(python3 -c 'import json, sys

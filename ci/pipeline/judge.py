@@ -138,20 +138,18 @@ def merge_runs(verdicts):
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(
+        description="DIR holds the boot's logs and the run's test list, "
+        "DIR/tests: lines 'KIND NAME', KIND one of kunit, peer, own "
+        "(run.sh writes it)")
     ap.add_argument('dir')
-    ap.add_argument('--kunit', action='append', default=[])
-    ap.add_argument('--selftest', action='append', default=[])
-    ap.add_argument('--own', action='append', default=[])
-    ap.add_argument('--tests', help="the run's test list: lines 'KIND NAME', "
-                    "KIND one of kunit, peer, own (run.sh writes it)")
     a = ap.parse_args()
-    if a.tests:
-        lists = {'kunit': a.kunit, 'peer': a.selftest, 'own': a.own}
-        with open(a.tests) as f:
-            for line in f:
-                kind, name = line.split()
-                lists[kind].append(name)
+    lists = {'kunit': [], 'peer': [], 'own': []}
+    with open(os.path.join(a.dir, 'tests')) as f:
+        for line in f:
+            kind, name = line.split()
+            lists[kind].append(name)
+    a.kunit, a.selftest, a.own = lists['kunit'], lists['peer'], lists['own']
     console = lines_of(os.path.join(a.dir, 'console.log'))
     results = lines_of(os.path.join(a.dir, 'results.log'))
     res = {'kunit': judge_kunit(console, a.kunit),
