@@ -55,7 +55,7 @@ awk -v d="$dst/l2" '
 cp "$cell/tests" "$dst/l2/tests"
 "$ROOT/ci/pipeline/judge.py" "$dst/l2" | sed 's/^/  /'
 echo "  level 2's accelerator: $(cat "$dst/l2/accel")"
-echo "  level 2's KVM: $(grep -m1 -E 'kvm_(amd|intel): ' "$dst/l2/console.log" | sed 's/^\[[^]]*\] //' || echo 'no kvm_amd or kvm_intel line')"
+echo "  level 2's CPU virtualization: $(sed -n 's/^==== CPU //p' "$dst/l2/results.log" | sort -u | xargs || true)"
 pass=$(python3 -c 'import json, sys
 c = json.load(open(sys.argv[1]))["cells"]
 print(sum(v == "pass" for v in c.values()), sum(v != "pass" for v in c.values()))' "$dst/l2/results.json")
