@@ -2,7 +2,6 @@
 BASE    ?= 7.3
 VARIANT ?= series
 ACCEL   ?= auto
-JOBS    ?= $(shell echo $$(($$(nproc) + 1)))
 JOB     ?= lint
 N       ?= 30
 BASES   ?=
@@ -33,7 +32,7 @@ help:
 	@echo 'make kvm-leg         the ACCEL=kvm leg, rehearsed in a TCG level-1 KVM host (slow)'
 	@echo 'make deps            install the Debian packages of ci/data/packages'
 	@echo 'make clean           remove out/ (results); distclean also work/ (trees)'
-	@echo 'variables: BASE=$(BASE) VARIANT=$(VARIANT) ACCEL=auto|tcg|kvm JOBS=$(JOBS)'
+	@echo 'variables: BASE=$(BASE) VARIANT=$(VARIANT) ACCEL=auto|tcg|kvm JOBS= (CPUs + 1)'
 	@echo '           BASES="6.12 7.3" VARIANTS="..." (make matrix)  N=30 (soak)'
 	@echo '           KERNEL_SRC=/path/to/linux  KERNEL_TARBALL=/path/to/linux.tar.xz'
 

@@ -12,6 +12,11 @@ OUT=${OUT:-$ROOT/out}
 WORK=${WORK:-$ROOT/work}
 # Every script and the verdict read results from the same place.
 export OUT WORK
+# Every build's parallelism and compiler: JOBS jobs (one more than the
+# CPUs unless set), gcc through ccache where there is one.
+JOBS=${JOBS:-$(($(nproc) + 1))}
+# shellcheck disable=SC2034 # read by the scripts that source this file
+KCC=$(if command -v ccache >/dev/null 2>&1; then echo ccache gcc; else echo gcc; fi)
 
 die() {
 	echo "error: $*" >&2

@@ -8,13 +8,10 @@ set -euo pipefail
 
 cell "build.sh BASE VARIANT" "$@"
 log=$dst/build.log
-jobs=${JOBS:-$(($(nproc) + 1))}
 mkdir -p "$bld" "$(dirname "$log")"
 need make gcc flex bison bc
-cc=gcc
-command -v ccache >/dev/null 2>&1 && cc="ccache gcc"
 frag=$ROOT/ci/data/config/kvm-host.config
-kmake() { make -C "$src" O="$bld" CC="$cc" -j"$jobs" "$@"; }
+kmake() { make -C "$src" O="$bld" CC="$KCC" -j"$JOBS" "$@"; }
 
 # A kernel is what it is made of (ci/pipeline/kernel-key.sh).  One built before from
 # the same inputs is reused (a directory per key under the cache); boots

@@ -16,8 +16,6 @@ dst=$OUT/$base/$variant
 mkdir -p "$dst"
 src=$("$ROOT/ci/pipeline/tree.sh" "$base" "$variant")
 [ -f "$src/arch/x86/kvm/.kunitconfig" ] || die "$base/$variant has no arch/x86/kvm/.kunitconfig"
-cc=gcc
-command -v ccache >/dev/null 2>&1 && cc="ccache gcc"
 common=(--arch=x86_64 --kunitconfig=arch/x86/kvm --timeout=600 --json="$dst/kunit.json")
 # kunit.py's kernel is what it is made of: the test kernel's key of the
 # variant tree with the .kunitconfig instead of the fragment, and kunit.py's
@@ -38,7 +36,7 @@ if [ -f "$kcache/bzImage" ]; then
 else
 	bdir=$WORK/$base/kunit
 	cmd=(python3 tools/testing/kunit/kunit.py run "${common[@]}" --build_dir="$bdir"
-		--jobs="${JOBS:-$(($(nproc) + 1))}" --make_options "CC=$cc")
+		--jobs="$JOBS" --make_options "CC=$KCC")
 fi
 # Probe KVM with the pipeline's test kernel of this base if there is one;
 # without one, trust the CPU flags and a writable /dev/kvm.

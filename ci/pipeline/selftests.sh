@@ -29,7 +29,7 @@ mkdir -p "$obj"
 	make -C "$src" O="$bld" headers_install &&
 	make -C "$src/tools/testing/selftests/kvm" OUTPUT="$obj" \
 		INSTALL_HDR_PATH="$bld/usr" KHDR_INCLUDES="-isystem $bld/usr/include" \
-		EXTRA_CFLAGS=-static -j"${JOBS:-$(($(nproc) + 1))}" \
+		EXTRA_CFLAGS=-static -j"$JOBS" \
 		"${tests[@]/#/$obj/}"
 } >"$log" 2>&1 || die_log "$log" "selftest build failed for $base/$variant"
 for t in "${tests[@]}"; do

@@ -18,9 +18,7 @@ log=$OUT/bundle/$base-build.log
 [ -d "$wt/.git" ] || [ -f "$wt/.git" ] || die "no bundle for $base (run ci/submission/bundle.sh $base)"
 need sparse
 mkdir -p "$bld" "$OUT/bundle"
-cc=gcc
-command -v ccache >/dev/null 2>&1 && cc="ccache gcc"
-kmake() { make -C "$wt" O="$bld" CC="$cc" -j"${JOBS:-$(($(nproc) + 1))}" "$@"; }
+kmake() { make -C "$wt" O="$bld" CC="$KCC" -j"$JOBS" "$@"; }
 gitq() { git -C "$wt" "$@"; }
 tip=$(gitq rev-parse HEAD)
 mapfile -t commits < <(gitq rev-list --reverse base..HEAD)

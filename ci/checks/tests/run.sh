@@ -90,7 +90,7 @@ printf 'not a tarball' >"$tmp/bad.tar.xz"
 expect_error "corrupt tarball" env KERNEL_TARBALL="$tmp/bad.tar.xz" XDG_CACHE_HOME="$tmp/cache" \
 	"$ci/pipeline/fetch.sh" 7.3
 mkdir -p "$tmp/bin"
-for t in dirname awk sed cut grep cat; do ln -s "$(command -v "$t")" "$tmp/bin/$t"; done
+for t in dirname awk sed cut grep cat nproc; do ln -s "$(command -v "$t")" "$tmp/bin/$t"; done
 expect_error "missing tool" env PATH="$tmp/bin" /bin/bash "$ci/pipeline/boot.sh" 7.3 series
 
 # SIGINT and SIGTERM stop a boot at once, QEMU included.
