@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""bench.py OUTDIR VARIANT...: tabulate the bench runs of bench/bench.sh into
-out/bench.md (rows: topology x level-1 variant; min/median/max of the wall
-time and of the run delay) and plot the medians into out/bench.png with
-gnuplot.  A run that reported an error, or a missing run, fails."""
+"""bench.py RUNS DEST VARIANT...: tabulate the bench runs of bench/bench.sh
+(RUNS/VARIANT.bench/) into DEST/bench.md (rows: topology x level-1 variant;
+min/median/max of the wall time and of the run delay) and plot the medians
+into DEST/bench.png with gnuplot.  A run that reported an error, or a missing run, fails."""
 import os
 import re
 import statistics
@@ -14,7 +14,7 @@ TOPO = {'llc': '1 socket x N cores (shared LLC)', 'nollc': 'N sockets x 1 core'}
 
 
 def main():
-    outdir, variants = sys.argv[1], sys.argv[2:]
+    outdir, dest, variants = sys.argv[1], sys.argv[2], sys.argv[3:]
     runs, errors = {}, []
     for v in variants:
         try:
@@ -43,7 +43,7 @@ def main():
             stacked = [int(r['stacked']) for r in rs]
             rows.append((topo, v, len(rs), wall, delay, stacked,
                          rs[0].get('threads'), rs[0].get('steal_time')))
-    md = os.path.join(os.path.dirname(outdir.rstrip('/')), 'bench.md')
+    md = os.path.join(dest, 'bench.md')
     with open(md, 'w') as f:
         f.write('| topology | level-1 variant | runs | wall ms min / median / max | '
                 'run delay ms min / median / max | stacked wake-ups (median) | '

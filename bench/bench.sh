@@ -49,4 +49,4 @@ for v in "${variants[@]}"; do
 	grep -q '^==== DONE' "$dst/results.log" ||
 		die_log "$dst/console.log" "the bench run of $v did not finish"
 done
-python3 "$ROOT/bench/bench.py" "$OUT/$base" "${variants[@]}"
+python3 "$ROOT/bench/bench.py" "$OUT/$base" "$OUT" "${variants[@]}"
