@@ -1,8 +1,12 @@
 #!/bin/sh
-# /init of the level-1 bench initramfs: the test kernel is a KVM host that
-# starts a level-2 Linux with Debian's QEMU, once per topology and
-# repetition, pins its vCPU threads one per level-1 CPU, and reports the
-# workload's BENCH line on /dev/ttyS1.
+# /init of a level-1 guest: the test kernel as a KVM host (under TCG here)
+# that starts a level-2 Linux with Debian's QEMU.  Two jobs:
+# - the bench (bench/bench.sh): once per topology and repetition, pin the
+#   level-2 vCPU threads one per level-1 CPU and report the workload's
+#   BENCH line on /dev/ttyS1;
+# - with kvm_leg=BASE/VARIANT (ci/checks/kvm-leg.sh): run the pipeline's
+#   boot.sh with ACCEL=kvm on that cell, then send level 2's files to the
+#   host on /dev/ttyS1, each after a "==== L2 FILE" line.
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -10,6 +14,22 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t tmpfs tmpfs /tmp
 out=/dev/ttyS1
 arg() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
+
+cell=$(arg kvm_leg)
+if [ -n "$cell" ]; then
+	echo "level 1: $(grep -cw svm /proc/cpuinfo) CPUs with svm, $(ls /dev/kvm 2>&1)"
+	HOME=/tmp ACCEL=kvm OUT=/out WORK=/tmp/work BOOT_TIMEOUT=$(arg kvm_leg_timeout) \
+		bash /ci/pipeline/boot.sh "${cell%/*}" "${cell#*/}"
+	echo "level 1: boot.sh exited $?"
+	for f in accel console.log results.log qemu.log; do
+		echo "==== L2 $f"
+		cat "/out/$cell/$f"
+	done >"$out"
+	echo "==== END" >"$out"
+	echo "==== DONE" >"$out"
+	poweroff -f
+fi
+
 reps=$(arg bench_reps)
 phases=$(arg bench_phases)
 ncpu=$(nproc)

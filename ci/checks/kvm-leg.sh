@@ -2,12 +2,13 @@
 # kvm-leg.sh [BASE] [VARIANT]: rehearse the workflow's KVM leg (ACCEL=kvm),
 # which needs a host whose test kernel gets SVM or VMX: none here.  The test
 # kernel of BASE/VARIANT (default: the last base, series) is booted under
-# TCG as a level-1 KVM host, as the bench's level 1 is; in it,
+# TCG as a level-1 KVM host with the bench's init (bench/l1-init.sh); in it,
 # ci/pipeline/boot.sh itself runs with ACCEL=kvm and boots the same kernel
 # and initramfs at level 2 with `-accel kvm -cpu host`, whose KUnit and
 # selftests then run their own VMs at level 3.  The level-2 logs come back
 # on level 1's second serial port and are judged as any cell is, in
-# out/BASE/VARIANT.kvm-leg/l2.  Slow: all three levels run under TCG.
+# out/BASE/VARIANT.kvm-leg/l2.  Slow: level 1 runs under TCG, and the
+# levels above it on the SVM that TCG emulates.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -35,7 +36,7 @@ mkdir -p "$l1/ci/pipeline" "$l1/out/$base/$variant"
 cp "$ROOT/ci/lib.sh" "$l1/ci/"
 cp "$ROOT/ci/pipeline/boot.sh" "$ROOT/ci/pipeline/accel.sh" "$l1/ci/pipeline/"
 cp "$cell/bzImage" "$cell/initramfs.cpio.gz" "$l1/out/$base/$variant/"
-install -m 755 "$ROOT/ci/checks/kvm-leg-init.sh" "$l1/init"
+install -m 755 "$ROOT/bench/l1-init.sh" "$l1/init"
 cp "$cell/bzImage" "$dst/bzImage"
 pack "$l1" "$dst/initramfs.cpio.gz"
 # Level 2 may take all but the last 5 minutes of level 1's time.
