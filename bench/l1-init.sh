@@ -6,7 +6,8 @@
 #   BENCH line on /dev/ttyS1;
 # - with kvm_leg=BASE/VARIANT (ci/checks/kvm-leg.sh): run the pipeline's
 #   boot.sh with ACCEL=kvm on that cell, then send level 2's files to the
-#   host on /dev/ttyS1, each after a "==== L2 FILE" line.
+#   host on /dev/ttyS1, each after a "==== L2 FILE" line, and "==== L2-END"
+#   (ci/checks/l2-split.awk takes them apart).
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -25,7 +26,7 @@ if [ -n "$cell" ]; then
 		echo "==== L2 $f"
 		cat "/out/$cell/$f"
 	done >"$out"
-	echo "==== END" >"$out"
+	echo "==== L2-END" >"$out"
 	echo "==== DONE" >"$out"
 	poweroff -f
 fi

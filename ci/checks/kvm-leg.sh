@@ -45,12 +45,7 @@ SMP=2 MEM=4G BOOT_TIMEOUT=$timeout ACCEL=tcg \
 	EXTRA_APPEND="kvm_leg=$base/$variant kvm_leg_timeout=$((timeout - 300))" \
 	stage "level 1 (TCG) boots level 2 (KVM)" "$ROOT/ci/pipeline/boot.sh" "$base" "$variant.kvm-leg"
 
-# Level 1's second serial port: "==== L2 FILE" headers, each followed by
-# that file of level 2's run, then "==== END".
-awk -v d="$dst/l2" '
-	/^==== L2 / { f = d "/" $3; printf "" >f; next }
-	/^==== END/ { f = ""; next }
-	f { print >f }' "$dst/results.log"
+awk -v dir="$dst/l2" -f "$ROOT/ci/checks/l2-split.awk" "$dst/results.log"
 [ -f "$dst/l2/accel" ] ||
 	die_log "$dst/console.log" "level 1 did not report a level-2 run"
 cp "$cell/tests" "$dst/l2/tests"

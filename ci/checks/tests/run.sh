@@ -245,6 +245,21 @@ soak_case() { # FIXTURE N WANT-RC
 soak_case good 1 0
 soak_case soak 5 1
 
+# The KVM leg's rehearsal: level 2's files come back whole from level 1's
+# serial port, their own "==== END"/"==== DONE" lines included.
+mkdir -p "$tmp/l2"
+printf '%s\n' 'level 1 noise' '==== L2 accel' '-accel kvm -cpu host' '==== L2 results.log' \
+	'==== BEGIN t' 'ok 1 x' '==== END t rc=0 time=1s' '==== DONE' '==== L2-END' '==== DONE' \
+	>"$tmp/l1-results.log"
+awk -v dir="$tmp/l2" -f "$ci/checks/l2-split.awk" "$tmp/l1-results.log"
+if [ "$(cat "$tmp/l2/accel")" = "-accel kvm -cpu host" ] &&
+	[ "$(tr '\n' '|' <"$tmp/l2/results.log")" = "==== BEGIN t|ok 1 x|==== END t rc=0 time=1s|==== DONE|" ]; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL l2-split.awk: $(cat "$tmp"/l2/* | tr '\n' '|')"
+fi
+
 # The workflow's checkout belongs to the runner user, its steps run as root:
 # git refuses such a checkout until the workflow's GLUE line has run (the
 # cheap part of `make rehearse`, which runs whole jobs in a Debian root).
