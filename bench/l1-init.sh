@@ -20,7 +20,7 @@ cell=$(arg kvm_leg)
 if [ -n "$cell" ]; then
 	echo "level 1: $(grep -cw svm /proc/cpuinfo) CPUs with svm, $(ls /dev/kvm 2>&1)"
 	HOME=/tmp ACCEL=kvm OUT=/out WORK=/tmp/work BOOT_TIMEOUT=$(arg kvm_leg_timeout) \
-		SELFTEST_FILTER=$(arg kvm_leg_filter) \
+		SELFTEST_FILTER=$(arg kvm_leg_filter) KVM_CPU=$(arg kvm_leg_cpu) \
 		bash /ci/pipeline/boot.sh "${cell%/*}" "${cell#*/}"
 	echo "level 1: boot.sh exited $?"
 	for f in accel console.log results.log qemu.log; do

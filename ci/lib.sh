@@ -178,16 +178,19 @@ cache_put() {
 # qemu_root DIR [BINARY...]: the root of a level-1 guest that runs QEMU
 # itself (the bench's, the KVM leg's rehearsal): busybox (also as
 # /usr/bin/env, for scripts' #! lines), Debian's QEMU with its libraries
-# and firmware, and each BINARY with its libraries.
+# and firmware (in /usr/bin and /usr/share: QEMU looks for its firmware
+# beside its binary), and each BINARY with its libraries, in /bin.
 qemu_root() {
-	local dir=$1 bin lib f
+	local dir=$1 qemu bin lib f
 	shift
+	qemu=$(command -v qemu-system-x86_64)
 	mkdir -p "$dir"/{bin,proc,sys,dev,tmp,usr/bin,usr/share/qemu,usr/share/seabios}
 	cp /bin/busybox "$dir/bin/"
 	ln -s busybox "$dir/bin/sh"
 	ln -s /bin/busybox "$dir/usr/bin/env"
-	for bin in "$(command -v qemu-system-x86_64)" "$@"; do
-		cp -L "$bin" "$dir/bin/"
+	cp -L "$qemu" "$dir/usr/bin/"
+	for bin in "$@"; do cp -L "$bin" "$dir/bin/"; done
+	for bin in "$qemu" "$@"; do
 		ldd "$bin" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | while read -r lib; do
 			mkdir -p "$dir$(dirname "$lib")"
 			cp -L "$lib" "$dir$lib"

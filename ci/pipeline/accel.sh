@@ -3,14 +3,14 @@
 # "auto" picks KVM only if the host CPU has vmx/svm and a probe guest really
 # boots BZIMAGE to its init with it (a /dev/kvm that exists is not enough:
 # here it hangs ordinary guests); otherwise TCG with an emulated SVM CPU,
-# which runs KVM inside.
+# which runs KVM inside.  KVM_CPU sets ACCEL=kvm's -cpu (default: host).
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 mode=${1:-auto}
 tcg="-accel tcg,thread=multi -cpu EPYC,+svm,+npt"
-kvm="-accel kvm -cpu host"
+kvm="-accel kvm -cpu ${KVM_CPU:-host}"
 case $mode in
 tcg) echo "$tcg" ;;
 kvm)

@@ -246,11 +246,11 @@ soak_case good 1 0
 soak_case soak 5 1
 
 # The KVM leg's rehearsal: level 2's files come back whole from level 1's
-# serial port, their own "==== END"/"==== DONE" lines included.
+# serial port (CR LF), their own "==== END"/"==== DONE" lines included.
 mkdir -p "$tmp/l2"
 printf '%s\n' 'level 1 noise' '==== L2 accel' '-accel kvm -cpu host' '==== L2 results.log' \
-	'==== BEGIN t' 'ok 1 x' '==== END t rc=0 time=1s' '==== DONE' '==== L2-END' '==== DONE' \
-	>"$tmp/l1-results.log"
+	'==== BEGIN t' 'ok 1 x' '==== END t rc=0 time=1s' '==== DONE' '==== L2-END' '==== DONE' |
+	sed 's/$/\r/' >"$tmp/l1-results.log"
 awk -v dir="$tmp/l2" -f "$ci/checks/l2-split.awk" "$tmp/l1-results.log"
 if [ "$(cat "$tmp/l2/accel")" = "-accel kvm -cpu host" ] &&
 	[ "$(tr '\n' '|' <"$tmp/l2/results.log")" = "==== BEGIN t|ok 1 x|==== END t rc=0 time=1s|==== DONE|" ]; then
