@@ -35,8 +35,15 @@ for base in $(valid_bases); do
 	done
 done
 
-# Commit references in the changelogs, which checkpatch can't check here.
-if "$ROOT/ci/submission/commit-refs.py" "$ROOT"/patch/*/series/*.patch; then ok; else ko "bare commit references"; fi
+# Commit references, which checkpatch can't check here: in checkpatch's
+# form in the series, and mainline ids and subjects (ci/data/commits) in
+# every changelog, the cover letter and the docs.
+if "$ROOT/ci/submission/commit-refs.py" "$ROOT"/patch/*/*/*.patch \
+	"$ROOT/ci/submission/cover-letter.txt" "$ROOT"/docs/*.md "$ROOT/README.md"; then
+	ok
+else
+	ko "commit references"
+fi
 
 # kunit/ and selftests/ are what the series adds (ci/submission/sources.sh).
 if "$ROOT/ci/submission/sources.sh" --check; then ok; else ko "kunit/ or selftests/ out of date"; fi

@@ -294,8 +294,9 @@ expect_error "bundle of a port" env BUNDLE_IDENT=x "$ci/submission/bundle.sh" 6.
 # Commit references: checkpatch's form passes, a bare id fails.
 check_refs() {
 	local what=$1 want_rc=$2 rc=0
-	printf 'Subject: [PATCH] x\n\n%s\n---\n' "$3" >"$tmp/ref.patch"
-	"$ci/submission/commit-refs.py" "$tmp/ref.patch" >/dev/null || rc=$?
+	mkdir -p "$tmp/series"
+	printf 'Subject: [PATCH] x\n\n%s\n---\n' "$3" >"$tmp/series/ref.patch"
+	"$ci/submission/commit-refs.py" "$tmp/series/ref.patch" >/dev/null || rc=$?
 	if [ "$rc" -eq "$want_rc" ]; then
 		pass=$((pass + 1))
 	else
@@ -303,9 +304,14 @@ check_refs() {
 		echo "FAIL commit-refs $what: rc=$rc"
 	fi
 }
-check_refs "full reference" 0 'See commit 1cc2f68c016a ("sched: Fix external p->on_rq users").'
-check_refs "bare id" 1 'Fixed by 1cc2f68c016a and commit 54aa83c90198.'
-check_refs "short id" 1 'See commit 1cc2f68 ("sched: Fix external p->on_rq users").'
+check_refs "full reference" 0 'See commit cd9626e9ebc7 ("sched/fair: Fix external p->on_rq users").'
+check_refs "bare id" 1 'Fixed by cd9626e9ebc7 and commit 54aa83c90198.'
+check_refs "short id" 1 'See commit cd9626e ("sched/fair: Fix external p->on_rq users").'
+# ci/data/commits: mainline ids and subjects only.
+check_refs "queue-branch id" 1 'See commit 1cc2f68c016a ("sched: Fix external p->on_rq users").'
+check_refs "wrong subject" 1 'See commit cd9626e9ebc7 ("sched: Fix external p->on_rq users").'
+check_refs "wrapped subject" 0 'See commit 6cd88243c7e0 ("KVM: x86: do not report a
+vCPU as preempted outside instruction boundaries").'
 
 echo "tooling: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
