@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """port-selftest-6.12.py < 7.3's preempted_halt_test.c > 6.12's: the 6.12 LTS
 port of the project's selftest, made from the 7.3 one.  6.12's selftest
-library lacks vcpu_get_stat(), pin_self_to_cpu(), safe_halt() and cli(), and
+library lacks vcpu_get_stat(), pin_self_to_cpu(), safe_halt(), sti() and cli(), and
 names guest addresses vm_vaddr_t: the port adds commented shims and changes
 nothing else.  After a change to the 7.3 selftest, run it and fold the
 result into patch/6.12/series/0001; `make lint` (ci/submission/sources.sh
@@ -11,11 +11,16 @@ s = sys.stdin.read()
 shim='''
 /*
  * Backport to 6.12: its selftest library has neither vcpu_get_stat(),
- * pin_self_to_cpu(), nor safe_halt() and cli(); provide equivalents.
+ * pin_self_to_cpu(), nor safe_halt(), sti() and cli(); provide equivalents.
  */
 static inline void safe_halt(void)
 {
 	asm volatile("sti; hlt");
+}
+
+static inline void sti(void)
+{
+	asm volatile("sti");
 }
 
 static inline void cli(void)

@@ -27,6 +27,15 @@
  *                      right after a host interrupt: it is not preempted.
  *
  * Every wait is bounded: a lost wake-up fails the test within seconds.
+ *
+ * The guest's waits do not PAUSE, as udelay() does not: with pause-loop
+ * exiting (on by default), a PAUSE loop exits to KVM's directed yield,
+ * which schedules the vCPU out outside an instruction boundary, counted in
+ * preemption_other.  The vCPUs that spin while others wait do so with
+ * interrupts enabled, as a guest's spin loops do; nothing interrupts them
+ * in the guest, but an emulated VMX that holds host interrupts while the
+ * guest has RFLAGS.IF=0 (Bochs 2.7) would otherwise never take them out
+ * of the guest for one.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -53,6 +62,7 @@
 #define TIMEOUT_MS		5000
 #define SAMPLE_WINDOW_MS	200
 #define HALTER_NICE		10
+#define HALTER_RUN_US		500
 
 /* Guest data.  Steal time areas are identity mapped. */
 static struct kvm_steal_time *st_gva[NR_VCPUS];
@@ -65,11 +75,16 @@ static u64 seen_preempted, seen_cleared;
 
 /*
  * Backport to 6.12: its selftest library has neither vcpu_get_stat(),
- * pin_self_to_cpu(), nor safe_halt() and cli(); provide equivalents.
+ * pin_self_to_cpu(), nor safe_halt(), sti() and cli(); provide equivalents.
  */
 static inline void safe_halt(void)
 {
 	asm volatile("sti; hlt");
+}
+
+static inline void sti(void)
+{
+	asm volatile("sti");
 }
 
 static inline void cli(void)
@@ -156,19 +171,17 @@ static u64 guest_deadline(void)
 }
 
 /*
- * vCPUs 1..N-1: halt until woken, count every halt.  Run for 500 us before
- * each halt, so that a task that shares its CPU has used more than its
- * share when it blocks.
+ * vCPUs 1..N-1: halt until woken, count every halt.  Run for
+ * HALTER_RUN_US before each halt, so that a task that shares its CPU has
+ * used more than its share when it blocks; with interrupts disabled, so
+ * that a wake-up IPI that comes meanwhile waits for the halt.
  */
 static void halter_guest_code(u32 idx)
 {
 	x2apic_enable();
 	while (!READ_ONCE(stop)) {
-		u64 until = rdtsc() + guest_tsc_khz / 2;
-
 		WRITE_ONCE(halts[idx], halts[idx] + 1);
-		while (rdtsc() < until)
-			cpu_relax();
+		udelay(HALTER_RUN_US);
 		safe_halt();
 		cli();
 	}
@@ -185,6 +198,7 @@ static void observer_guest_code(void)
 	int i, cycle;
 
 	x2apic_enable();
+	sti();
 	for (i = 1; i < NR_VCPUS; i++)
 		sibling_preempted[i] = READ_ONCE(st_gva[i]->preempted);
 	GUEST_SYNC(1);
@@ -195,7 +209,6 @@ static void observer_guest_code(void)
 
 			send_ipi(i);
 			while (READ_ONCE(halts[i]) == h && !lost_wakeup) {
-				cpu_relax();
 				if (rdtsc() > deadline)
 					lost_wakeup = true;
 			}
@@ -214,6 +227,7 @@ static void spinner_guest_code(void)
 {
 	struct kvm_steal_time *st = st_gva[0];
 
+	sti();
 	while (!READ_ONCE(stop)) {
 		if (READ_ONCE(st->preempted) & KVM_VCPU_PREEMPTED)
 			WRITE_ONCE(stale_flags, stale_flags + 1);
@@ -230,6 +244,7 @@ static void watcher_guest_code(void)
 	struct kvm_steal_time *st = st_gva[0];
 	u64 deadline = guest_deadline();
 
+	sti();
 	while (!seen_cleared && rdtsc() < deadline) {
 		bool preempted = READ_ONCE(st->preempted) & KVM_VCPU_PREEMPTED;
 
