@@ -2,17 +2,18 @@
 BASE    ?= 7.3
 VARIANT ?= series
 ACCEL   ?= auto
+PLATFORM ?=
 JOB     ?= lint
 N       ?= 30
 BASES   ?=
 VARIANTS ?=
-export BASE VARIANT ACCEL JOBS KERNEL_SRC KERNEL_TARBALL VARIANTS
+export BASE VARIANT ACCEL PLATFORM JOBS KERNEL_SRC KERNEL_TARBALL VARIANTS
 
 BENCH_REPS ?= 5
 BENCH_PHASES ?= 500
 export BENCH_REPS BENCH_PHASES
 
-.PHONY: bench all run kunit selftests selftests-soak matrix check lint tooling-test \
+.PHONY: bench all run kunit selftests selftests-soak matrix matrix-check check lint tooling-test \
 	deps bundle sources rehearse kvm-leg clean distclean help
 
 all: run
@@ -23,7 +24,8 @@ help:
 	@echo 'make kunit           run the KUnit suite with kunit.py (BASE=, VARIANT=series)'
 	@echo 'make selftests       same as make: KUnit at boot plus the KVM selftests'
 	@echo 'make selftests-soak  run the selftests N times (N=30) in one boot'
-	@echo 'make matrix          every base x variant against ci/data/expected'
+	@echo 'make matrix          every base x variant against ci/data/expected (on PLATFORM)'
+	@echo 'make matrix-check    the cells make check runs (on PLATFORM, or on every platform)'
 	@echo 'make lint            checkpatch --strict on every patch, shellcheck, actionlint'
 	@echo 'make bundle          git format-patch series + cover letter in out/bundle/BASE, build checks'
 	@echo 'make bench           the RFC table in a nested guest: out/bench.md, out/bench.png'
@@ -33,6 +35,7 @@ help:
 	@echo 'make deps            install the Debian packages of ci/data/packages'
 	@echo 'make clean           remove out/ (results); distclean also work/ (trees)'
 	@echo 'variables: BASE=$(BASE) VARIANT=$(VARIANT) ACCEL=auto|tcg|kvm JOBS= (CPUs + 1)'
+	@echo '           PLATFORM=qemu-svm|bochs-vmx (ci/data/platforms; make, matrix, selftests-soak)'
 	@echo '           BASES="6.12 7.3" VARIANTS="..." (make matrix)  N=30 (soak)'
 	@echo '           KERNEL_SRC=/path/to/linux  KERNEL_TARBALL=/path/to/linux.tar.xz'
 
@@ -44,14 +47,16 @@ run selftests: deps
 	@ci/pipeline/verdict.sh $(BASE) $(VARIANT)
 
 selftests-soak: deps
-	@OUT=$(CURDIR)/out/soak SELFTEST_FILTER=preempted_halt_test ci/pipeline/run.sh $(BASE) $(VARIANT) $(N)
-	@ci/matrix/soak.py out/soak/$(BASE)/$(VARIANT) $(N)
+	@OUT=$(CURDIR)/out/soak ci/matrix/soak.sh $(BASE) $(VARIANT) $(N)
 
 kunit: deps
 	@ci/pipeline/kunit.sh $(BASE) $(VARIANT)
 
 matrix: deps
 	@ci/matrix/matrix.sh $(BASES)
+
+matrix-check: deps
+	@ci/matrix/matrix.sh --check $(PLATFORM)
 
 bench: deps
 	@bench/bench.sh
@@ -63,7 +68,7 @@ bundle: deps
 sources:
 	@ci/submission/sources.sh
 
-rehearse:
+rehearse: deps
 	@ci/checks/rehearse.sh $(JOB) $(BASE)
 
 kvm-leg: deps

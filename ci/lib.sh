@@ -12,6 +12,8 @@ OUT=${OUT:-$ROOT/out}
 WORK=${WORK:-$ROOT/work}
 # Every script and the verdict read results from the same place.
 export OUT WORK
+PLATFORM=${PLATFORM:-$(awk '!/^#/ && NF { print $1; exit }' "$ROOT/ci/data/platforms")}
+export PLATFORM
 # Every build's parallelism and compiler: JOBS jobs (one more than the
 # CPUs unless set), gcc through ccache where there is one.
 JOBS=${JOBS:-$(($(nproc) + 1))}
@@ -66,6 +68,71 @@ variant_patches() {
 		done
 		[ -n "$found" ] || die "variant '$variant' has no patch '$item' for base $base"
 	done
+}
+
+# The platforms of ci/data/platforms: where a test kernel boots.  The first
+# line is the default, whose results stay in OUT/BASE/VARIANT; another
+# platform's are in OUT/PLATFORM/BASE/VARIANT, so that both coexist.
+valid_platforms() {
+	awk '!/^#/ && NF { printf "%s ", $1 }' "$ROOT/ci/data/platforms" | sed 's/ $//'
+}
+
+default_platform() {
+	valid_platforms | awk '{ print $1 }'
+}
+
+# platform_field PLATFORM COLUMN: a column of ci/data/platforms.
+platform_field() {
+	local row
+	row=$(awk -v p="$1" '!/^#/ && $1 == p' "$ROOT/ci/data/platforms")
+	[ -n "$row" ] || die "unknown platform '$1' (valid: $(valid_platforms))"
+	echo "$row" | awk -v c="$2" '{ print $c }'
+}
+
+# check_platform: PLATFORM must be one of ci/data/platforms, and its
+# emulator installed, before any slow work.
+check_platform() {
+	platform_field "$PLATFORM" 1 >/dev/null
+	need "$(platform_field "$PLATFORM" 3)"
+}
+
+# results_dir BASE VARIANT: where the run of BASE/VARIANT on PLATFORM keeps
+# its results ("BASE/VARIANT" or "PLATFORM/BASE/VARIANT" under OUT, also
+# the cell's name in matrix.py).
+results_dir() {
+	if [ "$PLATFORM" = "$(default_platform)" ]; then
+		echo "$OUT/$1/$2"
+	else
+		echo "$OUT/$PLATFORM/$1/$2"
+	fi
+}
+
+# kernel_cmdline CONSOLE REPEAT: the test kernel's command line on every
+# platform; init.sh reads selftest_repeat and selftest_filter.
+kernel_cmdline() {
+	echo "console=$1 panic=-1 oops=panic selftest_repeat=$2 selftest_filter=${SELFTEST_FILTER:-} ${EXTRA_APPEND:-}"
+}
+
+# emulate LOG CMD...: run an emulator, its output in LOG, for at most
+# BOOT_TIMEOUT seconds (900).  timeout puts it in a process group of its
+# own, out of reach of Ctrl-C: on SIGINT or SIGTERM, kill that group, then
+# die of the same signal so that the callers (run.sh, matrix.sh, make)
+# stop too.
+emulate() {
+	local log=$1
+	shift
+	timeout -s KILL "${BOOT_TIMEOUT:-900}" "$@" >"$log" 2>&1 </dev/null &
+	emulator=$!
+	trap 'stop_emulator INT' INT
+	trap 'stop_emulator TERM' TERM
+	wait "$emulator" || true
+	trap - INT TERM
+}
+
+stop_emulator() {
+	kill -KILL -- "-$emulator" 2>/dev/null || true
+	trap - "$1"
+	kill "-$1" $$
 }
 
 # check_accel: ACCEL must be one that accel.sh knows, before any slow work.
@@ -148,7 +215,7 @@ wait_timeout() {
 
 # cell USAGE BASE VARIANT: a stage's first two arguments, both required.
 # Sets base, variant and the cell's paths: src (the base's tree), bld (its
-# kernel build directory) and dst (the results, out/BASE/VARIANT).
+# kernel build directory) and dst (the results: results_dir).
 # shellcheck disable=SC2034 # read by the script that sources this file
 cell() {
 	if [ -z "${2:-}" ] || [ -z "${3:-}" ]; then
@@ -157,7 +224,7 @@ cell() {
 	base=$2 variant=$3
 	src=$WORK/$base/src
 	bld=$WORK/$base/build
-	dst=$OUT/$base/$variant
+	dst=$(results_dir "$base" "$variant")
 }
 
 # cache_put ENTRY DIR FILE...: keep DIR/FILE... (paths relative to DIR) as

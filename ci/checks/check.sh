@@ -46,7 +46,7 @@ kunit_all() {
 step tooling "$ROOT/ci/checks/tests/run.sh"
 step lint "$ROOT/ci/checks/lint.sh"
 step kunit kunit_all
-step matrix "$ROOT/ci/matrix/matrix.sh"
+step matrix "$ROOT/ci/matrix/matrix.sh" --check
 
 # The series of every base applies to its pristine base and every patch
 # builds as the maintainers build it.  The submission itself (make bundle)

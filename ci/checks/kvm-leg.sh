@@ -25,6 +25,9 @@ variant=${2:-series}
 base_field "$base" 1 >/dev/null
 variant_patches "$base" "$variant" >/dev/null
 need qemu-system-x86_64 bash cpio gzip ldd
+# QEMU is level 1's emulator: the default platform's cell, whatever PLATFORM.
+PLATFORM=$(default_platform)
+export PLATFORM
 # The ordinary cell first: it builds (or takes from the cache) the kernel,
 # the selftests and the initramfs, and boots them once under TCG.
 filter=${SELFTEST_FILTER:-}
@@ -40,8 +43,9 @@ trap 'rm -rf "$tmp"' EXIT
 # the cell's kernel and initramfs where boot.sh looks for them.
 l1=$tmp/l1
 qemu_root "$l1" "$(command -v bash)"
-mkdir -p "$l1/ci/pipeline" "$l1/out/$base/$variant"
+mkdir -p "$l1/ci/pipeline" "$l1/ci/data" "$l1/out/$base/$variant"
 cp "$ROOT/ci/lib.sh" "$l1/ci/"
+cp "$ROOT/ci/data/platforms" "$l1/ci/data/"
 cp "$ROOT/ci/pipeline/boot.sh" "$ROOT/ci/pipeline/accel.sh" "$l1/ci/pipeline/"
 cp "$cell/bzImage" "$cell/initramfs.cpio.gz" "$l1/out/$base/$variant/"
 install -m 755 "$ROOT/bench/l1-init.sh" "$l1/init"

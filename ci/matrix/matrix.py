@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Compare the results of base x variant runs with ci/expected.
 
-matrix.py [--only BASE VARIANT] [--markdown FILE] [--json FILE] [--junit FILE]
+matrix.py [--only BASE VARIANT] [--cells [PLATFORM/]BASE/VARIANT...]
+          [--markdown FILE] [--json FILE] [--junit FILE]
 Prints the table, writes the reports, and exits 1 if any cell differs from
-its expectation.  A variant with a mutants/ patch (ci/data/variants) is a
-mutant: it is killed by every cell that failed, and survives if none did;
-a survivor is reported, and is a mismatch only if ci/data/expected says a cell
-must fail."""
+its expectation.  A run is a base x variant on a platform (ci/data/platforms;
+the default one when the PLATFORM/ is left out).  A variant with a mutants/
+patch (ci/data/variants) is a mutant: on each platform it is killed by
+every cell that failed; it is killed if any platform killed it, and
+survives if none did.  A survivor is reported, and is a mismatch only if
+ci/data/expected says a cell must fail."""
 import argparse
 import json
 import os
@@ -26,12 +29,37 @@ def table(path):
     return rows
 
 
-def expectations(rows, base, variant):
+def expectations(rows, platform, base, variant):
+    """A line's base may be PLATFORM:BASE, for that platform only."""
     exp = {}
     for b, v, cell, want in rows:
-        if b in ('*', base) and v in ('*', variant):
+        p, _, b = b.rpartition(':')
+        if p in ('', platform) and b in ('*', base) and v in ('*', variant):
             exp[cell] = want
     return exp
+
+
+def platforms():
+    with open(os.path.join(ROOT, 'ci', 'data', 'platforms')) as f:
+        return [l.split()[0] for l in f if l.strip() and not l.startswith('#')]
+
+
+def results_dir(out, platform, base, variant):
+    """As results_dir in ci/lib.sh: the default platform's runs in
+    OUT/BASE/VARIANT, another's in OUT/PLATFORM/BASE/VARIANT."""
+    if platform == platforms()[0]:
+        return os.path.join(out, base, variant)
+    return os.path.join(out, platform, base, variant)
+
+
+def run_of(name):
+    """A --cells item: [PLATFORM/]BASE/VARIANT."""
+    parts = name.split('/')
+    if len(parts) == 2:
+        parts.insert(0, platforms()[0])
+    if len(parts) != 3 or parts[0] not in platforms():
+        sys.exit('error: bad cell %s (valid platforms: %s)' % (name, ' '.join(platforms())))
+    return tuple(parts)
 
 
 def mutant_variants():
@@ -44,7 +72,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', default=os.environ.get('OUT', os.path.join(ROOT, 'out')))
     ap.add_argument('--only', nargs=2, metavar=('BASE', 'VARIANT'))
-    ap.add_argument('--cells', nargs='*', metavar='BASE/VARIANT')
+    ap.add_argument('--platform', default=os.environ.get('PLATFORM') or platforms()[0],
+                    help='the platform of --only')
+    ap.add_argument('--cells', nargs='*', metavar='[PLATFORM/]BASE/VARIANT')
     ap.add_argument('--markdown')
     ap.add_argument('--json')
     ap.add_argument('--junit')
@@ -55,15 +85,15 @@ def main():
         return print_text(os.path.join(a.out, 'matrix.json'), a.text)
     rows = table(os.path.join(ROOT, 'ci', 'data', 'expected'))
     if a.only:
-        runs = [tuple(a.only)]
+        runs = [run_of('/'.join([a.platform] + a.only))]
     else:
-        runs = [tuple(c.split('/', 1)) for c in (a.cells or [])]
+        runs = [run_of(c) for c in (a.cells or [])]
     report, failed, passed = [], 0, 0
     mutants = {}
     is_mutant = mutant_variants()
-    for base, variant in runs:
-        exp = expectations(rows, base, variant)
-        path = os.path.join(a.out, base, variant, 'results.json')
+    for platform, base, variant in runs:
+        exp = expectations(rows, platform, base, variant)
+        path = os.path.join(results_dir(a.out, platform, base, variant), 'results.json')
         try:
             with open(path) as f:
                 got = json.load(f)['cells']
@@ -78,17 +108,16 @@ def main():
             if want != 'any':
                 passed += ok
                 failed += not ok
-            report.append({'base': base, 'variant': variant, 'cell': cell,
-                           'expected': want, 'observed': have, 'ok': ok})
+            report.append({'platform': platform, 'base': base, 'variant': variant,
+                           'cell': cell, 'expected': want, 'observed': have, 'ok': ok})
         if variant in is_mutant:
-            mutants['%s/%s' % (base, variant)] = None if got is None else [
-                c for c in cells if got.get(c) == 'fail']
+            mutants.setdefault('%s/%s' % (base, variant), {})[platform] = (
+                None if got is None else [c for c in cells if got.get(c) == 'fail'])
     print_table(report)
     if mutants:
         print(score_line(mutants))
-        for m, killers in mutants.items():
-            print('  %-32s %s' % (m, 'MISSING' if killers is None else
-                                  'killed by ' + ', '.join(killers) if killers else 'SURVIVED'))
+        for m, by in mutants.items():
+            print('  %-28s %s' % (m, '; '.join('%s: %s' % (p, verdict(k)) for p, k in by.items())))
     if a.markdown:
         write_markdown(a.markdown, report, mutants)
     if a.json:
@@ -107,48 +136,70 @@ def print_text(path, base):
             m = json.load(f)
     except (OSError, ValueError):
         m = {'cells': [], 'mutants': {}}
+    default = platforms()[0]
     report = [c for c in m['cells'] if c['base'] == base]
+    seen = sorted({c.get('platform', default) for c in report})
+    if len(seen) > 1:
+        print('  (%s)' % ', '.join(seen))
     if not report:
         print('(no matrix results for %s: run make matrix first)' % base)
         return 0
     runs, cols, cell = grid(report)
     short = {c: c.replace('_preempt', '').replace('preemption', 'preempt') for c in cols}
-    w = max(len(v) for _, v in runs)
+    w = max(len(run_name(r)) for r in runs)
     print('  %-*s  %s' % (w, 'variant', ' '.join('%-14s' % short[c][:14] for c in cols)))
-    for b, v in runs:
-        print('  %-*s  %s' % (w, v, ' '.join(
-            '%-14s' % ('-' if cell.get((b, v, c)) is None else
-                       cell[(b, v, c)]['observed'] + ('' if cell[(b, v, c)]['ok'] else '!'))
+    for r in runs:
+        print('  %-*s  %s' % (w, run_name(r), ' '.join(
+            '%-14s' % ('-' if cell.get(r + (c,)) is None else
+                       cell[r + (c,)]['observed'] + ('' if cell[r + (c,)]['ok'] else '!'))
             for c in cols)))
-    mutants = {k: v for k, v in m.get('mutants', {}).items() if k.startswith(base + '/')}
+    # A matrix.json from before platforms: one list (or None) per mutant.
+    mutants = {k: v if isinstance(v, dict) else {default: v}
+               for k, v in m.get('mutants', {}).items() if k.startswith(base + '/')}
     if mutants:
         print()
-        for k, killers in mutants.items():
-            print('  %-20s %s' % (k.split('/', 1)[1], 'killed by ' + ', '.join(killers)
-                                  if killers else 'survived'))
+        for k, by in mutants.items():
+            print('  %-20s %s' % (k.split('/', 1)[1], '; '.join(
+                '%s: %s' % (p, verdict(v).lower()) for p, v in by.items())))
         print('  ' + score_line(mutants))
     return 0
 
 
+def verdict(killers):
+    return 'MISSING' if killers is None else (
+        'killed by ' + ', '.join(killers) if killers else 'SURVIVED')
+
+
 def score_line(mutants):
-    k = sum(1 for v in mutants.values() if v)
+    """A mutant is killed if a platform killed it, missing if it ran on none."""
+    killed = {m for m, by in mutants.items() if any(by.values())}
+    missing = {m for m, by in mutants.items()
+               if m not in killed and all(v is None for v in by.values())}
     return 'mutation score: %d/%d mutants killed%s%s' % (
-        k, len(mutants),
-        ''.join('; SURVIVED: ' + m for m, v in mutants.items() if v == []),
-        ''.join('; MISSING: ' + m for m, v in mutants.items() if v is None))
+        len(killed), len(mutants),
+        ''.join('; SURVIVED: ' + m for m in mutants if m not in killed | missing),
+        ''.join('; MISSING: ' + m for m in mutants if m in missing))
+
+
+def run_name(run):
+    """A run's name: BASE/VARIANT, after PLATFORM/ if not the default."""
+    p, b, v = run
+    return '%s/%s' % (b, v) if p == platforms()[0] else '%s/%s/%s' % (p, b, v)
 
 
 def grid(report):
     runs, cols = [], []
     for r in report:
-        if (r['base'], r['variant']) not in runs:
-            runs.append((r['base'], r['variant']))
+        run = (r.get('platform', platforms()[0]), r['base'], r['variant'])
+        if run not in runs:
+            runs.append(run)
         if r['cell'] not in cols:
             cols.append(r['cell'])
     order = ['kvm_x86_preempt', 'kvm_svm_preempt', 'kvm_vmx_preempt', 'halted_idle', 'preempted_reported', 'no_false_preemption',
              'userspace_exit', 'peer']
     cols.sort(key=lambda c: (order.index(c) if c in order else len(order), c))
-    cell = {(r['base'], r['variant'], r['cell']): r for r in report}
+    cell = {(r.get('platform', platforms()[0]), r['base'], r['variant'], r['cell']): r
+            for r in report}
     return runs, cols, cell
 
 
@@ -162,26 +213,29 @@ def show(r):
 
 def print_table(report):
     runs, cols, cell = grid(report)
-    w = max([len('%s/%s' % x) for x in runs] + [12])
+    w = max([len(run_name(r)) for r in runs] + [12])
     print('%-*s  %s' % (w, 'base/variant', '  '.join('%-19s' % c for c in cols)))
-    for b, v in runs:
-        print('%-*s  %s' % (w, '%s/%s' % (b, v), '  '.join(
-            '%-19s' % show(cell.get((b, v, c))) for c in cols)))
+    for r in runs:
+        print('%-*s  %s' % (w, run_name(r), '  '.join(
+            '%-19s' % show(cell.get(r + (c,))) for c in cols)))
 
 
 def write_markdown(path, report, mutants):
     runs, cols, cell = grid(report)
     with open(path, 'w') as f:
-        f.write('| base | variant | %s |\n' % ' | '.join(cols))
-        f.write('|---|---|%s\n' % ('---|' * len(cols)))
-        for b, v in runs:
-            f.write('| %s | %s | %s |\n' % (b, v, ' | '.join(
-                show(cell.get((b, v, c))) for c in cols)))
+        f.write('| platform | base | variant | %s |\n' % ' | '.join(cols))
+        f.write('|---|---|---|%s\n' % ('---|' * len(cols)))
+        for r in runs:
+            f.write('| %s | %s | %s | %s |\n' % (r + (' | '.join(
+                show(cell.get(r + (c,))) for c in cols),)))
         if mutants:
-            f.write('\n| mutant | killed by |\n|---|---|\n')
-            for m, killers in mutants.items():
-                f.write('| %s | %s |\n' % (m, '**missing**' if killers is None else
-                                            ', '.join(killers) or '**survived**'))
+            names = [p for p in platforms() if any(p in by for by in mutants.values())]
+            f.write('\n| mutant | %s |\n|---|%s\n' % (
+                ' | '.join('killed on %s by' % p for p in names), '---|' * len(names)))
+            for m, by in mutants.items():
+                f.write('| %s | %s |\n' % (m, ' | '.join(
+                    '-' if p not in by else '**missing**' if by[p] is None else
+                    ', '.join(by[p]) or '**survived**' for p in names)))
             f.write('\n%s.\n' % score_line(mutants))
 
 
@@ -193,13 +247,13 @@ def write_junit(path, report):
     with open(path, 'w') as f:
         f.write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n')
         runs, _, _ = grid(report)
-        for b, v in runs:
-            rs = [r for r in report if (r['base'], r['variant']) == (b, v)]
-            f.write(' <testsuite name="%s/%s" tests="%d" failures="%d">\n' % (
-                escape(b), escape(v), len(rs), sum(not r['ok'] for r in rs)))
+        for run in runs:
+            rs = [r for r in report if (r['platform'], r['base'], r['variant']) == run]
+            f.write(' <testsuite name="%s" tests="%d" failures="%d">\n' % (
+                escape(run_name(run)), len(rs), sum(not r['ok'] for r in rs)))
             for r in rs:
-                f.write('  <testcase classname="%s.%s" name="%s">' % (
-                    escape(b), escape(v), escape(r['cell'])))
+                f.write('  <testcase classname="%s" name="%s">' % (
+                    escape(run_name(run).replace('/', '.')), escape(r['cell'])))
                 if not r['ok']:
                     f.write('<failure message="expected %s, observed %s"/>' % (
                         escape(r['expected']), escape(r['observed'])))

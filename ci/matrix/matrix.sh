@@ -1,22 +1,47 @@
 #!/usr/bin/env bash
-# matrix.sh [BASE...]: run every variant of ci/data/variants on every base (or
-# the given ones), then compare all cells with ci/expected.  Writes
+# matrix.sh [BASE...]: run every variant of ci/data/variants (or VARIANTS)
+# on every base (or the given ones) on PLATFORM, then compare all cells with
+# ci/data/expected.  matrix.sh --check [PLATFORM...]: the cells that make
+# check runs (the check column of ci/data/platforms), on every platform or
+# on the given ones.  Writes
 # out/matrix.md, out/matrix.json and out/junit.xml; exits 1 on any mismatch.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-read -r -a bases <<<"${*:-$(valid_bases)}"
-read -r -a variants <<<"${VARIANTS:-$(valid_variants)}"
 cells=()
-t0=$(date +%s)
-for base in "${bases[@]}"; do
-	for variant in "${variants[@]}"; do
-		cells+=("$base/$variant")
-		# A run that breaks leaves no results.json: matrix.py reports
-		# its cells as missing, so nothing is lost by going on.
-		"$ROOT/ci/pipeline/run.sh" "$base" "$variant" || echo "error: $base/$variant did not complete" >&2
+if [ "${1:-}" = --check ]; then
+	shift
+	read -r -a platforms <<<"${*:-$(valid_platforms)}"
+	for platform in "${platforms[@]}"; do platform_field "$platform" 1 >/dev/null; done
+	for platform in "${platforms[@]}"; do
+		read -r -a want <<<"$(awk -v p="$platform" '!/^#/ && $1 == p { $1 = $2 = $3 = $4 = ""; print }' \
+			"$ROOT/ci/data/platforms")"
+		for base in $(valid_bases); do
+			for variant in $(valid_variants); do
+				case " ${want[*]} " in
+				*" * "* | *" $base/$variant "*) cells+=("$platform/$base/$variant") ;;
+				esac
+			done
+		done
 	done
+else
+	check_platform
+	read -r -a bases <<<"${*:-$(valid_bases)}"
+	read -r -a variants <<<"${VARIANTS:-$(valid_variants)}"
+	for base in "${bases[@]}"; do
+		for variant in "${variants[@]}"; do
+			cells+=("$PLATFORM/$base/$variant")
+		done
+	done
+fi
+t0=$(date +%s)
+for c in "${cells[@]}"; do
+	IFS=/ read -r platform base variant <<<"$c"
+	# A run that breaks leaves no results.json: matrix.py reports its
+	# cells as missing, so nothing is lost by going on.
+	PLATFORM=$platform "$ROOT/ci/pipeline/run.sh" "$base" "$variant" ||
+		echo "error: $c did not complete" >&2
 done
 echo "== matrix ($(($(date +%s) - t0)) s)"
 mkdir -p "$OUT"

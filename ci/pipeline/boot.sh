@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # boot.sh BASE VARIANT [REPEAT]: boot the test kernel of BASE/VARIANT under
-# QEMU with its initramfs.  The kernel console goes to console.log (KUnit's
-# KTAP and any splat), the selftests' output to results.log.  The verdict
-# is the judge's, not this script's.
+# QEMU with its initramfs (platform qemu-svm).  The kernel console goes to
+# console.log (KUnit's KTAP and any splat), the selftests' output to
+# results.log.  The verdict is the judge's, not this script's.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -14,21 +14,8 @@ args=$("$ROOT/ci/pipeline/accel.sh" "${ACCEL:-auto}" "$dst/bzImage")
 read -r -a accel <<<"$args"
 printf '%s\n' "${accel[*]}" >"$dst/accel"
 rm -f "$dst/console.log" "$dst/results.log"
-# timeout puts QEMU in a process group of its own, out of reach of Ctrl-C:
-# on SIGINT or SIGTERM, kill that group, then die of the same signal so
-# that the callers (run.sh, matrix.sh, make) stop too.
-timeout -s KILL "${BOOT_TIMEOUT:-900}" qemu-system-x86_64 "${accel[@]}" \
+emulate "$dst/qemu.log" qemu-system-x86_64 "${accel[@]}" \
 	-smp "${SMP:-2}" -m "${MEM:-2G}" -nodefaults -display none -no-reboot \
 	-monitor none -serial "file:$dst/console.log" -serial "file:$dst/results.log" \
 	-kernel "$dst/bzImage" -initrd "$dst/initramfs.cpio.gz" \
-	-append "console=ttyS0 panic=-1 oops=panic selftest_repeat=$repeat selftest_filter=${SELFTEST_FILTER:-} ${EXTRA_APPEND:-}" \
-	>"$dst/qemu.log" 2>&1 &
-qemu=$!
-stop() {
-	kill -KILL -- "-$qemu" 2>/dev/null || true
-	trap - "$1"
-	kill "-$1" $$
-}
-trap 'stop INT' INT
-trap 'stop TERM' TERM
-wait "$qemu" || true
+	-append "$(kernel_cmdline ttyS0 "$repeat")"

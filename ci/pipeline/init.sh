@@ -9,12 +9,18 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tmpfs tmpfs /tmp
-out=/dev/ttyS1
+# One descriptor on the results port for the whole run, at 115200 baud:
+# the port is closed only at the end, where a close waits for its output to
+# drain.  Opened and closed per line, an emulated UART that is slower than
+# the selftests' output (Bochs paces it at the programmed rate, 9600 baud
+# by default) lost the tail of a test's output at a close.
+stty -F /dev/ttyS1 115200
+exec 3>/dev/ttyS1
 repeat=$(sed -n 's/.*selftest_repeat=\([0-9]*\).*/\1/p' /proc/cmdline)
 filter=$(sed -n 's/.*selftest_filter=\([^ ]*\).*/\1/p' /proc/cmdline)
-echo "==== BOOT $(uname -r) cpus=$(nproc)" >"$out"
-grep -qw svm /proc/cpuinfo && echo "==== CPU svm" >"$out"
-grep -qw vmx /proc/cpuinfo && echo "==== CPU vmx" >"$out"
+echo "==== BOOT $(uname -r) cpus=$(nproc)" >&3
+grep -qw svm /proc/cpuinfo && echo "==== CPU svm" >&3
+grep -qw vmx /proc/cpuinfo && echo "==== CPU vmx" >&3
 cd /tests || exit 1
 i=0
 while [ "$i" -lt "${repeat:-1}" ]; do
@@ -24,13 +30,14 @@ while [ "$i" -lt "${repeat:-1}" ]; do
 		*"$filter"*) ;;
 		*) continue ;;
 		esac
-		echo "==== BEGIN $t" >"$out"
+		echo "==== BEGIN $t" >&3
 		t0=$(cut -d' ' -f1 /proc/uptime)
-		timeout -s KILL "$timeout" "./$t" >"$out" 2>&1 </dev/null
+		timeout -s KILL "$timeout" "./$t" >&3 2>&1 </dev/null
 		rc=$?
-		echo "==== END $t rc=$rc time=$(awk -v t0="$t0" '{ print $1 - t0 }' /proc/uptime)s" >"$out"
+		echo "==== END $t rc=$rc time=$(awk -v t0="$t0" '{ print $1 - t0 }' /proc/uptime)s" >&3
 	done </tests/list
 done
-echo "==== DONE" >"$out"
+echo "==== DONE" >&3
+exec 3>&-
 sync
 poweroff -f

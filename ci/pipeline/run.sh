@@ -2,7 +2,8 @@
 # run.sh BASE VARIANT [REPEAT]: the whole pipeline for one base x variant:
 # fetch, prepare the variant tree, build the kernel and the selftests, pack
 # the initramfs, boot, judge.  Prints one line per stage with its time and
-# leaves the results in out/BASE/VARIANT/.
+# leaves the results in results_dir (ci/lib.sh): out/BASE/VARIANT/ on the
+# default platform, out/PLATFORM/BASE/VARIANT/ on another.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -12,9 +13,10 @@ repeat=${3:-1}
 base_field "$base" 1 >/dev/null
 variant_patches "$base" "$variant" >/dev/null
 check_accel
+check_platform
 rm -f "$dst/results.json"
 mkdir -p "$dst"
-echo "== $base/$variant"
+echo "== $base/$variant on $PLATFORM"
 if [ -z "${KERNEL_SRC:-}" ]; then
 	stage fetch "$ROOT/ci/pipeline/fetch.sh" "$base" >/dev/null
 	cp "$CACHE/$base/source.info" "$dst/source.info"
@@ -24,5 +26,5 @@ write_test_list "$base" "$src" "$(variant_ref "$variant")" >"$dst/tests"
 stage "build kernel" "$ROOT/ci/pipeline/build.sh" "$base" "$variant"
 obj=$(stage "build selftests" "$ROOT/ci/pipeline/selftests.sh" "$base" "$variant")
 stage initramfs "$ROOT/ci/pipeline/initramfs.sh" "$base" "$variant" "$obj"
-stage "boot+tests" "$ROOT/ci/pipeline/boot.sh" "$base" "$variant" "$repeat"
+stage "boot+tests ($PLATFORM)" "$ROOT/$(platform_field "$PLATFORM" 4)" "$base" "$variant" "$repeat"
 "$ROOT/ci/pipeline/judge.py" "$dst" >/dev/null

@@ -21,7 +21,7 @@ src=$WORK/$base/src
 list=$(variant_patches "$base" "$variant")
 mapfile -t patches <<<"$list"
 [ -n "$list" ] || patches=()
-log=$OUT/$base/$variant/apply.log
+log=$(results_dir "$base" "$variant")/apply.log
 mkdir -p "$(dirname "$log")"
 git_q() { git -C "$src" -c user.name=kvm-preempt-ci -c user.email=ci@localhost "$@"; }
 

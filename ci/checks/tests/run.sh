@@ -10,6 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 ci=$(cd "$here/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# The cases below use the default platform's paths, whatever make passed.
+export PLATFORM=
 pass=0
 fail=0
 
@@ -81,11 +83,23 @@ sed -i 's/"fail"/"pass"/g' "$tmp/out/7.3/never-reported/results.json"
 check_matrix "surviving mutant" 1 --cells 7.3/never-reported
 check_log 'SURVIVED: 7.3/never-reported' "surviving mutant not named"
 check_matrix "missing run" 1 --cells 7.3/stale-flag
+# A second platform: its own results directory and expectations; a mutant
+# that one platform kills is killed.
+mkdir -p "$tmp/out/bochs-vmx/7.3/vmx-no-boundary" "$tmp/out/7.3/vmx-no-boundary"
+cp "$tmp/out/7.3/series/results.json" "$tmp/out/7.3/vmx-no-boundary/results.json"
+sed 's/"preempted_reported": "pass"/"preempted_reported": "fail"/' "$tmp/out/7.3/series/results.json" \
+	>"$tmp/out/bochs-vmx/7.3/vmx-no-boundary/results.json"
+check_matrix "killed on one platform" 0 --cells 7.3/vmx-no-boundary bochs-vmx/7.3/vmx-no-boundary
+check_log 'mutation score: 1/1' "a mutant killed on one platform counts as killed"
+check_log 'qemu-svm: SURVIVED; bochs-vmx: killed by preempted_reported' "killers per platform"
+expect_error "unknown platform (cell)" "$ci/matrix/matrix.py" --out "$tmp/out" --cells warp/7.3/series
 
 # Bad input: one-line errors, non-zero exits.
 expect_error "unknown base" "$ci/pipeline/run.sh" 9.9 series
 expect_error "unknown variant" "$ci/pipeline/run.sh" 7.3 no-such-variant
 expect_error "unknown accel" "$ci/pipeline/accel.sh" warp
+expect_error "unknown platform" env PLATFORM=warp "$ci/pipeline/run.sh" 7.3 series
+expect_error "unknown platform (matrix)" "$ci/matrix/matrix.sh" --check warp
 printf 'not a tarball' >"$tmp/bad.tar.xz"
 expect_error "corrupt tarball" env KERNEL_TARBALL="$tmp/bad.tar.xz" XDG_CACHE_HOME="$tmp/cache" \
 	"$ci/pipeline/fetch.sh" 7.3
