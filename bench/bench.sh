@@ -18,6 +18,9 @@ base_field "$base" 1 >/dev/null
 for v in "${variants[@]}"; do variant_patches "$base" "$v" >/dev/null; done
 check_accel
 need qemu-system-x86_64 gcc cpio ldd
+# The bench runs QEMU itself: it builds the default platform's cells.
+PLATFORM=$(default_platform)
+export PLATFORM
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
