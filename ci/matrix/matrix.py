@@ -142,8 +142,9 @@ def print_text(path, base):
     if len(seen) > 1:
         print('  (%s)' % ', '.join(seen))
     if not report:
-        print('(no matrix results for %s: run make matrix first)' % base)
-        return 0
+        print('error: no matrix results for %s in %s: run make matrix first' % (base, path),
+              file=sys.stderr)
+        return 1
     runs, cols, cell = grid(report)
     short = {c: c.replace('_preempt', '').replace('preemption', 'preempt') for c in cols}
     w = max(len(run_name(r)) for r in runs)

@@ -24,6 +24,9 @@ newest=$(valid_bases | awk '{ print $NF }')
 if [ -z "$check" ]; then
 	[ "$base" = "$newest" ] ||
 		die "$base carries a port of the tests for $base kernels, not a submission: make bundle BASE=$newest"
+	# The cover letter reports the last matrix: no matrix, no bundle.
+	mkdir -p "$OUT/bundle"
+	"$ROOT/ci/matrix/matrix.py" --out "$OUT" --text "$base" >"$OUT/bundle/table.txt" || exit 1
 	ident=${BUNDLE_IDENT:-$(git -C "$ROOT" config user.name || true) <$(git -C "$ROOT" config user.email || true)>}
 	"$ROOT/ci/submission/identity.sh" "$ident"
 	name=${ident% <*}
@@ -66,7 +69,6 @@ if [ -n "${KERNEL_SRC:-}" ]; then
 fi
 gitq format-patch -q --cover-letter -v"$version" --thread=shallow "${fp[@]}" -o "$dst" base..HEAD
 cover=$(ls "$dst"/*0000-cover-letter.patch)
-"$ROOT/ci/matrix/matrix.py" --out "$OUT" --text "$base" >"$OUT/bundle/table.txt"
 python3 - "$cover" "$ROOT/ci/submission/cover-letter.txt" "$OUT/bundle/table.txt" "$base_line" <<'PY'
 import sys
 cover, template, table, base = sys.argv[1:]

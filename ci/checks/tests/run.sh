@@ -304,6 +304,9 @@ expect_error "placeholder identity" "$ci/submission/identity.sh" "KVM Preempt Te
 expect_error "noreply identity" "$ci/submission/identity.sh" "Some One <someone@users.noreply.github.com>"
 expect_error "no identity" "$ci/submission/identity.sh" " <>"
 expect_error "bundle of a port" env BUNDLE_IDENT=x "$ci/submission/bundle.sh" 6.12
+# The cover letter's table: no matrix, no bundle (bundle.sh stops on it).
+mkdir -p "$tmp/nomatrix"
+expect_error "no matrix for the cover letter" "$ci/matrix/matrix.py" --out "$tmp/nomatrix" --text 7.3
 
 # Commit references: checkpatch's form passes, a bare id fails.
 check_refs() {
