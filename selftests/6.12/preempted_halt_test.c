@@ -222,6 +222,15 @@ static void observer_guest_code(void)
 	GUEST_DONE();
 }
 
+/*
+ * How the guest reads a vCPU's byte: Linux's x86-64 vcpu_is_preempted()
+ * takes any non-zero byte for preempted, so the test does too.
+ */
+static bool guest_reads_preempted(struct kvm_steal_time *st)
+{
+	return READ_ONCE(st->preempted) != 0;
+}
+
 /* vCPU 0: spin; the vCPU's own byte must read clear whenever it runs. */
 static void spinner_guest_code(void)
 {
@@ -229,7 +238,7 @@ static void spinner_guest_code(void)
 
 	sti();
 	while (!READ_ONCE(stop)) {
-		if (READ_ONCE(st->preempted) & KVM_VCPU_PREEMPTED)
+		if (guest_reads_preempted(st))
 			WRITE_ONCE(stale_flags, stale_flags + 1);
 	}
 	GUEST_DONE();
@@ -246,7 +255,7 @@ static void watcher_guest_code(void)
 
 	sti();
 	while (!seen_cleared && rdtsc() < deadline) {
-		bool preempted = READ_ONCE(st->preempted) & KVM_VCPU_PREEMPTED;
+		bool preempted = guest_reads_preempted(st);
 
 		if (preempted)
 			seen_preempted++;
