@@ -12,8 +12,6 @@ OUT=${OUT:-$ROOT/out}
 WORK=${WORK:-$ROOT/work}
 # Every script and the verdict read results from the same place.
 export OUT WORK
-PLATFORM=${PLATFORM:-$(awk '!/^#/ && NF { print $1; exit }' "$ROOT/ci/data/platforms")}
-export PLATFORM
 # Every build's parallelism and compiler: JOBS jobs (one more than the
 # CPUs unless set), gcc through ccache where there is one.
 JOBS=${JOBS:-$(($(nproc) + 1))}
@@ -43,14 +41,25 @@ need() {
 
 # base_field BASE COLUMN: a column of ci/data/bases (2=package ... 6=makefile).
 base_field() {
-	local row
-	row=$(awk -v b="$1" '$1 == b' "$ROOT/ci/data/bases")
-	[ -n "$row" ] || die "unknown base '$1' (valid: $(valid_bases))"
-	echo "$row" | awk -v c="$2" '{ print $c }'
+	table_field bases base "$1" "$2"
 }
 
 valid_bases() {
-	awk '!/^#/ && NF { printf "%s ", $1 }' "$ROOT/ci/data/bases" | sed 's/ $//'
+	table_keys bases
+}
+
+# table_keys TABLE: the first column of ci/data/TABLE, on one line.
+table_keys() {
+	awk '!/^#/ && NF { printf "%s ", $1 }' "$ROOT/ci/data/$1" | sed 's/ $//'
+}
+
+# table_field TABLE WHAT KEY COLUMN: a column of the line of ci/data/TABLE
+# whose first column is KEY; an unknown KEY (a WHAT) is an error.
+table_field() {
+	local row
+	row=$(awk -v k="$3" '!/^#/ && $1 == k' "$ROOT/ci/data/$1")
+	[ -n "$row" ] || die "unknown $2 '$3' (valid: $(table_keys "$1"))"
+	echo "$row" | awk -v c="$4" '{ print $c }'
 }
 
 # variant_patches BASE VARIANT: the patch files of a variant, in order.
@@ -74,19 +83,19 @@ variant_patches() {
 # line is the default, whose results stay in OUT/BASE/VARIANT; another
 # platform's are in OUT/PLATFORM/BASE/VARIANT, so that both coexist.
 valid_platforms() {
-	awk '!/^#/ && NF { printf "%s ", $1 }' "$ROOT/ci/data/platforms" | sed 's/ $//'
+	table_keys platforms
 }
 
 default_platform() {
 	valid_platforms | awk '{ print $1 }'
 }
+# Every script runs its cells on one platform, the default unless PLATFORM.
+PLATFORM=${PLATFORM:-$(default_platform)}
+export PLATFORM
 
 # platform_field PLATFORM COLUMN: a column of ci/data/platforms.
 platform_field() {
-	local row
-	row=$(awk -v p="$1" '!/^#/ && $1 == p' "$ROOT/ci/data/platforms")
-	[ -n "$row" ] || die "unknown platform '$1' (valid: $(valid_platforms))"
-	echo "$row" | awk -v c="$2" '{ print $c }'
+	table_field platforms platform "$1" "$2"
 }
 
 # check_platform: PLATFORM must be one of ci/data/platforms, and its
@@ -144,7 +153,7 @@ check_accel() {
 }
 
 valid_variants() {
-	awk '!/^#/ && NF { printf "%s ", $1 }' "$ROOT/ci/data/variants" | sed 's/ $//'
+	table_keys variants
 }
 
 # stage NAME CMD...: run a stage, print one line with its elapsed time.
