@@ -541,12 +541,13 @@ static void test_halted_vcpus(bool *halted_idle, bool *no_false_preemption)
 	 * A blocked vCPU is not preempted, even if its task is still queued
 	 * when it is scheduled out.  KVM counts a preemption of a running vCPU
 	 * outside an instruction boundary as "other", e.g. when the busy
-	 * thread preempts it while KVM handles an exit: 3 % to 35 % of the
-	 * blocks in 30 runs on a good kernel, under QEMU TCG on 2 CPUs.  A KVM
-	 * that takes a delayed dequeue for preemption counted 73 % to 108 % in
-	 * 30 runs, one that takes any block for preemption every block, hence
-	 * the threshold of one half.  Without delayed dequeue in the
-	 * scheduler, only the latter is tested.
+	 * thread preempts it while KVM handles an exit: 0 % to 15 % of the
+	 * blocks in 30 runs on a good kernel, under QEMU TCG on 2 idle CPUs,
+	 * 0 % to 1 % under Bochs (VMX, pause-loop exiting on).  A KVM that
+	 * takes a delayed dequeue for preemption counted 98 % to 119 % in 30
+	 * runs under QEMU, one that takes any block for preemption every
+	 * block, hence the threshold of one half.  Without delayed dequeue in
+	 * the scheduler, only the latter is tested.
 	 */
 	ksft_print_msg("no_false_preemption: %lu blocks, preemption_other +%lu (%lu%%)\n",
 		       (ulong)blocks, (ulong)others, (ulong)(blocks ? others * 100 / blocks : 0));
