@@ -11,6 +11,7 @@ every cell that failed; it is killed if any platform killed it, and
 survives if none did.  A survivor is reported, and is a mismatch only if
 ci/data/expected says a cell must fail."""
 import argparse
+import functools
 import json
 import os
 import sys
@@ -39,7 +40,9 @@ def expectations(rows, platform, base, variant):
     return exp
 
 
+@functools.lru_cache(maxsize=None)
 def platforms():
+    """The platforms of ci/data/platforms, the default first (read once)."""
     with open(os.path.join(ROOT, 'ci', 'data', 'platforms')) as f:
         return [l.split()[0] for l in f if l.strip() and not l.startswith('#')]
 
