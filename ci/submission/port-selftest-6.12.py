@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """port-selftest-6.12.py < 7.3's preempted_halt_test.c > 6.12's: the 6.12 LTS
 port of the project's selftest, made from the 7.3 one.  6.12's selftest
-library lacks vcpu_get_stat(), pin_self_to_cpu(), safe_halt(), sti() and cli(), and
+library lacks vcpu_get_stat(), pin_self_to_cpu(), sti() and cli(), and
 names guest addresses vm_vaddr_t: the port adds commented shims and changes
 nothing else.  After a change to the 7.3 selftest, run it and fold the
 result into patch/6.12/series/0001; `make lint` (ci/submission/sources.sh
@@ -11,13 +11,8 @@ s = sys.stdin.read()
 shim='''
 /*
  * Backport to 6.12: its selftest library has neither vcpu_get_stat(),
- * pin_self_to_cpu(), nor safe_halt(), sti() and cli(); provide equivalents.
+ * pin_self_to_cpu(), nor sti() and cli(); provide equivalents.
  */
-static inline void safe_halt(void)
-{
-	asm volatile("sti; hlt");
-}
-
 static inline void sti(void)
 {
 	asm volatile("sti");
@@ -90,7 +85,7 @@ static u64 __vcpu_get_stat(struct kvm_vcpu *vcpu, const char *name)
 
 #define vcpu_get_stat(vcpu, stat) __vcpu_get_stat(vcpu, #stat)
 '''
-anchor='static void guest_ipi_handler('
+anchor='/* Guest data.'
 assert anchor in s
 s=s.replace(anchor, shim.lstrip('\n')+'\n'+anchor,1)
 s=s.replace('(gva_t)','(vm_vaddr_t)')
