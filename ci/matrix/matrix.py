@@ -92,16 +92,19 @@ def main():
     else:
         runs = [run_of(c) for c in (a.cells or [])]
     report, failed, passed = [], 0, 0
-    mutants = {}
+    mutants, reboots = {}, {}
     is_mutant = mutant_variants()
     for platform, base, variant in runs:
         exp = expectations(rows, platform, base, variant)
         path = os.path.join(results_dir(a.out, platform, base, variant), 'results.json')
         try:
             with open(path) as f:
-                got = json.load(f)['cells']
+                res = json.load(f)
+            got = res['cells']
         except (OSError, ValueError, KeyError):
-            got = None
+            got, res = None, {}
+        if res.get('quirk_reboots'):
+            reboots['/'.join((platform, base, variant))] = res['quirk_reboots']
         cells = sorted(set(exp) | set(got or {}))
         for cell in cells:
             want = exp.get(cell, 'unlisted')
@@ -121,8 +124,11 @@ def main():
         print(score_line(mutants))
         for m, by in mutants.items():
             print('  %-28s %s' % (m, '; '.join('%s: %s' % (p, verdict(k)) for p, k in by.items())))
+    # Boots ended by a known platform quirk (ci/data/quirks), booted again.
+    for c, n in reboots.items():
+        print('reboots after a platform quirk: %s %d' % (c, n))
     if a.markdown:
-        write_markdown(a.markdown, report, mutants)
+        write_markdown(a.markdown, report, mutants, reboots)
     if a.json:
         with open(a.json, 'w') as f:
             json.dump({'cells': report, 'mutants': mutants}, f, indent=1)
@@ -224,7 +230,7 @@ def print_table(report):
             '%-19s' % show(cell.get(r + (c,))) for c in cols)))
 
 
-def write_markdown(path, report, mutants):
+def write_markdown(path, report, mutants, reboots=None):
     runs, cols, cell = grid(report)
     with open(path, 'w') as f:
         f.write('| platform | base | variant | %s |\n' % ' | '.join(cols))
@@ -241,6 +247,9 @@ def write_markdown(path, report, mutants):
                     '-' if p not in by else '**missing**' if by[p] is None else
                     ', '.join(by[p]) or '**survived**' for p in names)))
             f.write('\n%s.\n' % score_line(mutants))
+        if reboots:
+            f.write('\nBooted again after a platform quirk (ci/data/quirks): %s.\n' % ', '.join(
+                '%s (%d)' % (c, n) for c, n in reboots.items()))
 
 
 def escape(s):

@@ -3,7 +3,9 @@
 and results.log (framed selftest output) into results.json and a verdict per
 cell.  Anything that cannot be read as a complete result is a failure: a
 missing TAP plan, fewer results than planned, a test that never ended, a
-kernel splat, a guest that did not finish."""
+kernel splat, a guest that did not finish.  A run that ended on a known
+platform quirk (ci/data/quirks) is "quirk", never a pass; the judge then
+exits with 3, so that run.sh can boot the cell again."""
 import argparse
 import json
 import os
@@ -16,6 +18,26 @@ SPLAT = re.compile(r'Kernel panic|Oops:|BUG:|WARNING:|general protection fault|'
 RESULT = re.compile(r'^(\s*)(not ok|ok) (\d+)(?: -)? ?([^#]*?)\s*(?:#\s*(.*))?$')
 PLAN = re.compile(r'^(\s*)1\.\.(\d+)')
 PREFIX = re.compile(r'^\[\s*\d+\.\d+\] ')
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'data')
+QUIRK_EXIT = 3
+
+
+def default_platform():
+    with open(os.path.join(DATA, 'platforms')) as f:
+        return next(l.split()[0] for l in f if l.strip() and not l.startswith('#'))
+
+
+def quirks_of(platform):
+    """ci/data/quirks: {test: [line, ...]} for one platform."""
+    out = {}
+    with open(os.path.join(DATA, 'quirks')) as f:
+        for l in f:
+            if not l.strip() or l.startswith('#'):
+                continue
+            plat, test, line = l.rstrip('\n').split(None, 2)
+            if plat == platform:
+                out.setdefault(test, []).append(line)
+    return out
 
 
 def lines_of(path):
@@ -74,7 +96,7 @@ def judge_kunit(console, suites):
     return out
 
 
-def judge_selftests(results, tests):
+def judge_selftests(results, tests, quirks=None):
     out = {}
     if results is None:
         return {t: {'status': 'error', 'why': 'no results log'} for t in tests}
@@ -95,16 +117,19 @@ def judge_selftests(results, tests):
         if not rs:
             out[t] = {'status': 'error', 'why': 'never ran', 'runs': []}
             continue
-        verdicts = [judge_run(r) for r in rs]
+        verdicts = [judge_run(r, (quirks or {}).get(t, [])) for r in rs]
         out[t] = merge_runs(verdicts)
     return out
 
 
-def judge_run(run):
+def judge_run(run, quirks=()):
     rc = run['rc']
     plan, points = parse_tap(run['lines'])
     v = {'rc': rc, 'points': points, 'plan': plan}
-    if rc is None:
+    quirk = next((q for q in quirks for l in run['lines'] if q in l), None)
+    if rc not in (None, 0, 137) and quirk:
+        v.update(status='quirk', why='platform quirk: ' + quirk)
+    elif rc is None:
         v.update(status='error', why='no end marker (hung or crashed)')
     elif rc == 137:
         v.update(status='error', why='timeout')
@@ -123,7 +148,7 @@ def judge_run(run):
 
 def merge_runs(verdicts):
     """A test run N times: fail if any run failed, per point too."""
-    order = ['error', 'fail', 'skip', 'pass']
+    order = ['error', 'quirk', 'fail', 'skip', 'pass']
     status = min((v['status'] for v in verdicts), key=order.index)
     points = {}
     for v in verdicts:
@@ -142,6 +167,9 @@ def main():
         description="DIR holds the boot's logs and the run's test list, "
         "DIR/tests: lines 'KIND NAME', KIND one of kunit, peer, own "
         "(run.sh writes it)")
+    ap.add_argument('--platform', default=os.environ.get('PLATFORM') or default_platform(),
+                    help='whose quirks (ci/data/quirks) apply; default $PLATFORM, '
+                    'else the first of ci/data/platforms')
     ap.add_argument('dir')
     a = ap.parse_args()
     lists = {'kunit': [], 'peer': [], 'own': []}
@@ -153,7 +181,8 @@ def main():
     console = lines_of(os.path.join(a.dir, 'console.log'))
     results = lines_of(os.path.join(a.dir, 'results.log'))
     res = {'kunit': judge_kunit(console, a.kunit),
-           'selftests': judge_selftests(results, a.selftest + a.own),
+           'selftests': judge_selftests(results, a.selftest + a.own,
+                                        quirks_of(a.platform)),
            'splats': [], 'boot': 'ok'}
     if console is not None:
         res['splats'] = [l for l in console if SPLAT.search(l)][:20]
@@ -172,7 +201,7 @@ def main():
                          'fail' if 'fail' in peers else 'skip')
     for t in a.own:
         st = res['selftests'][t]
-        broken = st['status'] in ('error', 'skip')
+        broken = st['status'] in ('error', 'quirk', 'skip')
         if broken:
             cells[t + ':*'] = st['status']
         for name, d in st['points'].items():
@@ -182,6 +211,11 @@ def main():
     if res['boot'] != 'ok':
         cells = {k: 'error' for k in cells} or {'boot': 'error'}
     res['cells'] = cells
+    quirk = [t for t, st in res['selftests'].items() if st['status'] == 'quirk']
+    res['quirks'] = [res['selftests'][t]['why'] for t in quirk]
+    # Earlier boots of this cell that ended on a quirk (run.sh keeps them).
+    res['quirk_reboots'] = len([n for n in os.listdir(a.dir)
+                                if re.match(r'results\.quirk\d+\.log$', n)])
     with open(os.path.join(a.dir, 'results.json'), 'w') as f:
         json.dump(res, f, indent=1)
     for k, v in cells.items():
@@ -190,6 +224,9 @@ def main():
         print('boot: %s' % res['boot'], file=sys.stderr)
         for l in (console or [])[-15:]:
             print('  | ' + l, file=sys.stderr)
+    elif quirk:
+        print('%s: %s' % (', '.join(quirk), '; '.join(res['quirks'])), file=sys.stderr)
+        return QUIRK_EXIT
     return 0
 
 

@@ -353,6 +353,23 @@ static u8 preempted_byte(struct kvm_vm *vm, int idx)
 	return READ_ONCE(st->preempted);
 }
 
+/*
+ * Fail on an exit that is not the expected ucall.  For a shutdown (triple
+ * fault), say which exception KVM saw last, i.e. the one that escalated.
+ */
+static void fail_unexpected_exit(struct kvm_vcpu *vcpu, const char *expected)
+{
+	struct kvm_vcpu_events events;
+
+	if (vcpu->run->exit_reason == KVM_EXIT_SHUTDOWN) {
+		vcpu_events_get(vcpu, &events);
+		TEST_FAIL("Unexpected exit: SHUTDOWN (exception %u, error code %#x), expected %s",
+			  events.exception.nr, events.exception.error_code, expected);
+	}
+	TEST_FAIL("Unexpected exit: %s, expected %s",
+		  exit_reason_str(vcpu->run->exit_reason), expected);
+}
+
 /* Run a vCPU until GUEST_DONE; a guest assert fails the whole test. */
 static void *vcpu_thread(void *arg)
 {
@@ -367,14 +384,14 @@ static void *vcpu_thread(void *arg)
 		case UCALL_ABORT:
 			REPORT_GUEST_ASSERT(uc);
 		default:
-			TEST_FAIL("Unexpected exit: %s",
-				  exit_reason_str(vcpu->run->exit_reason));
+			fail_unexpected_exit(vcpu, "done");
 		}
 	}
 }
 
 static void run_until_sync(struct kvm_vcpu *vcpu, u64 stage)
 {
+	char expected[32];
 	struct ucall uc;
 
 	vcpu_run(vcpu);
@@ -386,8 +403,8 @@ static void run_until_sync(struct kvm_vcpu *vcpu, u64 stage)
 	case UCALL_ABORT:
 		REPORT_GUEST_ASSERT(uc);
 	default:
-		TEST_FAIL("Unexpected exit: %s, expected sync %lu",
-			  exit_reason_str(vcpu->run->exit_reason), (ulong)stage);
+		snprintf(expected, sizeof(expected), "sync %lu", (ulong)stage);
+		fail_unexpected_exit(vcpu, expected);
 	}
 }
 
@@ -396,7 +413,14 @@ static void run_until_done(struct kvm_vcpu *vcpu)
 	struct ucall uc;
 
 	vcpu_run(vcpu);
-	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_DONE);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_DONE:
+		return;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+	default:
+		fail_unexpected_exit(vcpu, "done");
+	}
 }
 
 static bool all_halters_blocked(struct kvm_vcpu **vcpus)
