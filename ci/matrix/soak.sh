@@ -11,4 +11,4 @@ n=${3:?usage: soak.sh BASE VARIANT N}
 # 20 s under Bochs, 5 s under QEMU's TCG.
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-$((900 + 60 * n))} SELFTEST_FILTER=preempted_halt_test \
 	"$ROOT/ci/pipeline/run.sh" "$base" "$variant" "$n"
-"$ROOT/ci/matrix/soak.py" "$dst" "$n"
+"$ROOT/ci/matrix/soak.py" "$dst" "$n" "$PLATFORM" "$base" "$variant"

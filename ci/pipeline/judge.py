@@ -159,7 +159,8 @@ def merge_runs(verdicts):
     why = [v.get('why') for v in verdicts if v.get('why')]
     return {'status': status, 'runs': len(verdicts), 'points': points,
             'why': why[0] if why else None,
-            'failed_runs': sum(1 for v in verdicts if v['status'] != 'pass')}
+            'failed_runs': sum(1 for v in verdicts if v['status'] != 'pass'),
+            'quirk_runs': sum(1 for v in verdicts if v['status'] == 'quirk')}
 
 
 def main():

@@ -248,7 +248,7 @@ soak_case() { # FIXTURE N WANT-RC
 		"$here/fixtures/good/tests" "$run/"
 	find "$here/fixtures/$1" -maxdepth 1 -name '*.log' -exec cp {} "$run/" \;
 	"$ci/pipeline/judge.py" "$run" >/dev/null 2>&1 || true
-	"$ci/matrix/soak.py" "$run" "$2" >"$run/soak.log" 2>&1 || rc=$?
+	"$ci/matrix/soak.py" "$run" "$2" qemu-svm 7.3 series >"$run/soak.log" 2>&1 || rc=$?
 	if [ "$rc" -eq "$3" ] && grep -q no_false_preemption "$run/soak.log"; then
 		pass=$((pass + 1))
 	else
