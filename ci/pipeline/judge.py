@@ -205,7 +205,7 @@ def main():
         broken = st['status'] in ('error', 'quirk', 'skip')
         if broken:
             cells[t + ':*'] = st['status']
-        for name, d in st['points'].items():
+        for name, d in st.get('points', {}).items():
             key = name.split()[0].rstrip(':') if name else name
             cells[key] = (st['status'] if broken else 'fail' if d['fail'] else
                           'skip' if d['skip'] or not d['pass'] else 'pass')

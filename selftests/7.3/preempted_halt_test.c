@@ -26,6 +26,9 @@
  *                      its task had an involuntary context switch.
  * userspace_exit:      a vCPU is kicked out of KVM_RUN by a signal, i.e.
  *                      right after a host interrupt: it is not preempted.
+ * flush_tlb:           in preempted_reported, the sibling asks for a TLB flush
+ *                      in the byte, as kvm_flush_tlb_multi() does instead of
+ *                      an IPI; KVM must flush when the vCPU runs again.
  * sti_shadow:          no IPI was taken in the interrupt shadow of STI, i.e.
  *                      the platform honours what the halters' STI;HLT rely
  *                      on (see guest_ipi_handler()).
@@ -75,7 +78,7 @@ static u8 sibling_preempted[NR_VCPUS];
 static bool lost_wakeup;
 static bool stop;
 static u64 stale_flags;
-static u64 seen_preempted, seen_cleared;
+static u64 seen_preempted, seen_cleared, flushes_asked;
 static u64 shadow_ipis, halter_hlt_rip;
 
 /* STI;HLT, as safe_halt(), but first tell the IPI handler where the HLT is. */
@@ -192,7 +195,8 @@ static void spinner_guest_code(void)
 
 /*
  * vCPU 1: watch vCPU 0's byte from inside the guest, as vcpu_is_preempted()
- * does, until it was seen set and then clear again.
+ * does, until it was seen set and then clear again.  While it is set, ask
+ * for a TLB flush in it as kvm_flush_tlb_multi() does, once.
  */
 static void watcher_guest_code(void)
 {
@@ -207,6 +211,10 @@ static void watcher_guest_code(void)
 			seen_preempted++;
 		else if (seen_preempted)
 			seen_cleared = 1;
+		if (preempted && !flushes_asked &&
+		    __sync_bool_compare_and_swap(&st->preempted, KVM_VCPU_PREEMPTED,
+						 KVM_VCPU_PREEMPTED | KVM_VCPU_FLUSH_TLB))
+			flushes_asked = 1;
 	}
 	GUEST_DONE();
 }
@@ -566,11 +574,11 @@ static void test_halted_vcpus(bool *halted_idle, bool *no_false_preemption,
 		       (ulong)samples, NR_VCPUS - 1);
 }
 
-static bool test_preempted_reported(void)
+static void test_preempted_reported(bool *preempted_reported, bool *flush_tlb)
 {
+	u64 reported, grew, flushes, deadline;
 	struct vcpu_task spinner, watcher;
 	struct kvm_vcpu *vcpus[2];
-	u64 reported, grew;
 	struct kvm_vm *vm;
 	bool finished;
 	pthread_t hog;
@@ -580,6 +588,15 @@ static bool test_preempted_reported(void)
 	reported = vcpu_get_stat(vcpus[0], preemption_reported);
 	start_vcpu(&spinner, vcpus[0], busy_cpu, 0);
 	start_hog(&hog);
+	/*
+	 * Count TLB flushes from the spinner's first exit on, i.e. after the
+	 * flushes of its first entry: the watcher's is the only one asked for
+	 * after that.
+	 */
+	deadline = now_ms() + TIMEOUT_MS;
+	while (!vcpu_get_stat(vcpus[0], exits))
+		TEST_ASSERT(now_ms() < deadline, "vCPU 0 did not exit in %u ms", TIMEOUT_MS);
+	flushes = vcpu_get_stat(vcpus[0], tlb_flush);
 	start_vcpu(&watcher, vcpus[1], vmm_cpu, 0);
 
 	finished = join_thread(watcher.thread, join_deadline());
@@ -589,16 +606,21 @@ static bool test_preempted_reported(void)
 	TEST_ASSERT(finished, "vCPUs did not finish within %u ms", TIMEOUT_MS);
 
 	grew = vcpu_get_stat(vcpus[0], preemption_reported) - reported;
+	flushes = vcpu_get_stat(vcpus[0], tlb_flush) - flushes;
 	sync_global_from_guest(vm, seen_preempted);
 	sync_global_from_guest(vm, seen_cleared);
 	sync_global_from_guest(vm, stale_flags);
+	sync_global_from_guest(vm, flushes_asked);
 	kvm_vm_free(vm);
 
 	ksft_print_msg("preempted_reported: sibling saw the flag %lu times, %s\n",
 		       (ulong)seen_preempted, seen_cleared ? "then clear" : "never clear");
 	ksft_print_msg("preempted_reported: preemption_reported +%lu, stale flag seen %lu times\n",
 		       (ulong)grew, (ulong)stale_flags);
-	return seen_preempted && seen_cleared && grew && !stale_flags;
+	ksft_print_msg("flush_tlb: %lu flush asked for, tlb_flush +%lu\n",
+		       (ulong)flushes_asked, (ulong)flushes);
+	*preempted_reported = seen_preempted && seen_cleared && grew && !stale_flags;
+	*flush_tlb = flushes_asked && seen_cleared && flushes >= flushes_asked;
 }
 
 static bool kicks_done, not_realtime;
@@ -673,6 +695,7 @@ static int test_userspace_exit(void)
 int main(int argc, char *argv[])
 {
 	bool halted_idle, no_false_preemption, sti_shadow, two_cpus;
+	bool preempted_reported, flush_tlb;
 	cpu_set_t cpus;
 	int r;
 
@@ -686,15 +709,17 @@ int main(int argc, char *argv[])
 	for (vmm_cpu = 0; !CPU_ISSET(vmm_cpu, &cpus); vmm_cpu++)
 		;
 	two_cpus = busy_cpu != vmm_cpu;
-	ksft_set_plan(5);
+	ksft_set_plan(6);
 
 	test_halted_vcpus(&halted_idle, &no_false_preemption, &sti_shadow);
 	ksft_test_result(halted_idle, "halted_idle: halted vCPUs are not reported preempted\n");
-	if (two_cpus)
-		ksft_test_result(test_preempted_reported(),
+	if (two_cpus) {
+		test_preempted_reported(&preempted_reported, &flush_tlb);
+		ksft_test_result(preempted_reported,
 				 "preempted_reported: a descheduled running vCPU is reported preempted\n");
-	else
+	} else {
 		ksft_test_result_skip("preempted_reported: needs two CPUs\n");
+	}
 	ksft_test_result(no_false_preemption,
 			 "no_false_preemption: blocking is not counted as preemption\n");
 	r = two_cpus ? test_userspace_exit() : KSFT_SKIP;
@@ -704,5 +729,10 @@ int main(int argc, char *argv[])
 		ksft_test_result(r == KSFT_PASS,
 				 "userspace_exit: a vCPU kicked out to userspace is not preempted\n");
 	ksft_test_result(sti_shadow, "sti_shadow: no IPI was taken in the shadow of STI\n");
+	if (two_cpus)
+		ksft_test_result(flush_tlb,
+				 "flush_tlb: a flush asked for in the byte is done when the vCPU runs\n");
+	else
+		ksft_test_result_skip("flush_tlb: needs two CPUs\n");
 	ksft_finished();
 }

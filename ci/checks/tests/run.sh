@@ -54,9 +54,9 @@ for dir in "$here"/fixtures/*/; do judge_case "${dir%/}"; done
 
 # The matrix comparison: a cell that differs fails, a missing run fails.
 mkdir -p "$tmp/out/7.3/series" "$tmp/out/7.3/never-reported"
-echo '{"cells": {"kvm_x86_preempt": "pass", "kvm_svm_preempt": "pass", "kvm_vmx_preempt": "pass", "peer": "pass", "halted_idle": "pass", "preempted_reported": "pass", "no_false_preemption": "pass", "userspace_exit": "pass", "sti_shadow": "pass"}}' \
+echo '{"cells": {"kvm_x86_preempt": "pass", "kvm_svm_preempt": "pass", "kvm_vmx_preempt": "pass", "peer": "pass", "halted_idle": "pass", "preempted_reported": "pass", "no_false_preemption": "pass", "userspace_exit": "pass", "sti_shadow": "pass", "flush_tlb": "pass"}}' \
 	>"$tmp/out/7.3/series/results.json"
-sed 's/"kvm_x86_preempt": "pass"/"kvm_x86_preempt": "fail"/; s/"preempted_reported": "pass"/"preempted_reported": "fail"/' \
+sed 's/"kvm_x86_preempt": "pass"/"kvm_x86_preempt": "fail"/; s/"preempted_reported": "pass"/"preempted_reported": "fail"/; s/"flush_tlb": "pass"/"flush_tlb": "fail"/' \
 	"$tmp/out/7.3/series/results.json" >"$tmp/out/7.3/never-reported/results.json"
 check_matrix() {
 	local what=$1 want_rc=$2 rc=0
@@ -88,11 +88,11 @@ check_matrix "missing run" 1 --cells 7.3/stale-flag
 # that one platform kills is killed.
 mkdir -p "$tmp/out/bochs-vmx/7.3/vmx-no-boundary" "$tmp/out/7.3/vmx-no-boundary"
 cp "$tmp/out/7.3/series/results.json" "$tmp/out/7.3/vmx-no-boundary/results.json"
-sed 's/"preempted_reported": "pass"/"preempted_reported": "fail"/' "$tmp/out/7.3/series/results.json" \
+sed 's/"preempted_reported": "pass"/"preempted_reported": "fail"/; s/"flush_tlb": "pass"/"flush_tlb": "fail"/' "$tmp/out/7.3/series/results.json" \
 	>"$tmp/out/bochs-vmx/7.3/vmx-no-boundary/results.json"
 check_matrix "killed on one platform" 0 --cells 7.3/vmx-no-boundary bochs-vmx/7.3/vmx-no-boundary
 check_log 'mutation score: 1/1' "a mutant killed on one platform counts as killed"
-check_log 'qemu-svm: SURVIVED; bochs-vmx: killed by preempted_reported' "killers per platform"
+check_log 'qemu-svm: SURVIVED; bochs-vmx: killed by flush_tlb, preempted_reported' "killers per platform"
 expect_error "unknown platform (cell)" "$ci/matrix/matrix.py" --out "$tmp/out" --cells warp/7.3/series
 
 # Bad input: one-line errors, non-zero exits.
