@@ -195,8 +195,10 @@ static void spinner_guest_code(void)
 
 /*
  * vCPU 1: watch vCPU 0's byte from inside the guest, as vcpu_is_preempted()
- * does, until it was seen set and then clear again.  While it is set, ask
- * for a TLB flush in it as kvm_flush_tlb_multi() does, once.
+ * does, until it was seen set and then clear again, and a TLB flush was
+ * asked for in it while it was set, as kvm_flush_tlb_multi() does (which
+ * can take more than one preemption: the vCPU may run again between the
+ * read and the exchange).
  */
 static void watcher_guest_code(void)
 {
@@ -204,7 +206,7 @@ static void watcher_guest_code(void)
 	u64 deadline = guest_deadline();
 
 	sti();
-	while (!seen_cleared && rdtsc() < deadline) {
+	while ((!seen_cleared || !flushes_asked) && rdtsc() < deadline) {
 		bool preempted = guest_reads_preempted(st);
 
 		if (preempted)
