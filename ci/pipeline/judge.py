@@ -181,14 +181,18 @@ def main():
     a.kunit, a.selftest, a.own = lists['kunit'], lists['peer'], lists['own']
     console = lines_of(os.path.join(a.dir, 'console.log'))
     results = lines_of(os.path.join(a.dir, 'results.log'))
+    quirks = quirks_of(a.platform)
     res = {'kunit': judge_kunit(console, a.kunit),
-           'selftests': judge_selftests(results, a.selftest + a.own,
-                                        quirks_of(a.platform)),
+           'selftests': judge_selftests(results, a.selftest + a.own, quirks),
            'splats': [], 'boot': 'ok'}
     if console is not None:
         res['splats'] = [l for l in console if SPLAT.search(l)][:20]
+    # A "(boot)" quirk: the guest ended as LINE says on the console, without
+    # a splat, but the results log lost its end on the way.
+    lost = [q for q in quirks.get('(boot)', []) if results and console and
+            not res['splats'] and any(q in l for l in console[-3:])]
     if results is None or not any(l == '==== DONE' for l in results):
-        res['boot'] = 'did not finish (panic, hang or timeout)'
+        res['boot'] = ('quirk' if lost else 'did not finish (panic, hang or timeout)')
     elif res['splats']:
         res['boot'] = 'kernel splat'
 
@@ -209,11 +213,17 @@ def main():
             key = name.split()[0].rstrip(':') if name else name
             cells[key] = (st['status'] if broken else 'fail' if d['fail'] else
                           'skip' if d['skip'] or not d['pass'] else 'pass')
-    if res['boot'] != 'ok':
+    if res['boot'] == 'quirk':
+        cells = {k: 'quirk' for k in cells}
+        quirk = ['(boot)']
+        res['quirks'] = ['platform quirk: the results log has no end, the console '
+                         'ends with "%s"' % lost[0]]
+    elif res['boot'] != 'ok':
         cells = {k: 'error' for k in cells} or {'boot': 'error'}
+    if res['boot'] != 'quirk':
+        quirk = [t for t, st in res['selftests'].items() if st['status'] == 'quirk']
+        res['quirks'] = [res['selftests'][t]['why'] for t in quirk]
     res['cells'] = cells
-    quirk = [t for t, st in res['selftests'].items() if st['status'] == 'quirk']
-    res['quirks'] = [res['selftests'][t]['why'] for t in quirk]
     # Earlier boots of this cell that ended on a quirk (run.sh keeps them).
     res['quirk_reboots'] = len([n for n in os.listdir(a.dir)
                                 if re.match(r'results\.quirk\d+\.log$', n)])
@@ -221,7 +231,7 @@ def main():
         json.dump(res, f, indent=1)
     for k, v in cells.items():
         print('%s\t%s' % (k, v))
-    if res['boot'] != 'ok':
+    if res['boot'] not in ('ok', 'quirk'):
         print('boot: %s' % res['boot'], file=sys.stderr)
         for l in (console or [])[-15:]:
             print('  | ' + l, file=sys.stderr)

@@ -18,7 +18,7 @@ fail=0
 # judge_case DIR: a recorded run is good/ (logs, test list) with the logs
 # of DIR on top; the judge's cells must be DIR/expected.
 judge_case() {
-	local dir=$1 name run
+	local dir=$1 name run plat
 	name=$(basename "$dir")
 	run=$tmp/judge/$name
 	mkdir -p "$run"
@@ -26,7 +26,10 @@ judge_case() {
 		"$here/fixtures/good/tests" "$run/"
 	find "$dir" -maxdepth 1 -name '*.log' -exec cp {} "$run/" \;
 	# The judge's exit status is a cell too when it is not 0 (3: a quirk).
-	{ "$ci/pipeline/judge.py" "$run" 2>/dev/null || echo "exit	$?"; } | sort >"$run/cells"
+	# A fixture's platform (whose quirks apply) is in DIR/platform, if any.
+	plat=$(cat "$dir/platform" 2>/dev/null || true)
+	{ "$ci/pipeline/judge.py" ${plat:+--platform "$plat"} "$run" 2>/dev/null || echo "exit	$?"; } |
+		sort >"$run/cells"
 	if cmp -s "$run/cells" "$dir/expected"; then
 		pass=$((pass + 1))
 	else
