@@ -22,11 +22,6 @@ DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'data')
 QUIRK_EXIT = 3
 
 
-def default_platform():
-    with open(os.path.join(DATA, 'platforms')) as f:
-        return next(l.split()[0] for l in f if l.strip() and not l.startswith('#'))
-
-
 def quirks_of(platform):
     """ci/data/quirks: {test: [line, ...]} for one platform."""
     out = {}
@@ -168,9 +163,9 @@ def main():
         description="DIR holds the boot's logs and the run's test list, "
         "DIR/tests: lines 'KIND NAME', KIND one of kunit, peer, own "
         "(run.sh writes it)")
-    ap.add_argument('--platform', default=os.environ.get('PLATFORM') or default_platform(),
-                    help='whose quirks (ci/data/quirks) apply; default $PLATFORM, '
-                    'else the first of ci/data/platforms')
+    ap.add_argument('--platform', default=os.environ.get('PLATFORM'),
+                    help='whose quirks (ci/data/quirks) apply; default $PLATFORM; '
+                    'none if neither is given')
     ap.add_argument('dir')
     a = ap.parse_args()
     lists = {'kunit': [], 'peer': [], 'own': []}
