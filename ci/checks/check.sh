@@ -83,6 +83,9 @@ printf '  %s\n' "${summary[@]}"
 echo "  cache (what: reused/built):"
 cat "$OUT"/check-*.log | sed -nE 's/^ *\((.*) [0-9a-f]{16} (from the cache|built)\)$/\1\t\2/p' |
 	awk -F'\t' '{ n[$1]++; if ($2 == "built") b[$1]++ } END { for (k in n) printf "    %-18s %d/%d\n", k, n[k] - b[k], b[k] }' | sort
+# What failed, and the boots a platform quirk ended, last: a CI log's tail
+# is often all that is kept of it.
+grep -hE '^(mismatch|reboots after a platform quirk): ' "$OUT"/check-*.log | head -40 | sed 's/^/  /' || true
 echo "make check took $(($(date +%s) - t_start)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

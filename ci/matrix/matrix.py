@@ -124,6 +124,12 @@ def main():
         print(score_line(mutants))
         for m, by in mutants.items():
             print('  %-28s %s' % (m, '; '.join('%s: %s' % (p, verdict(k)) for p, k in by.items())))
+    # One line per mismatch, so that the end of a long log names them.
+    for r in report:
+        if not r['ok']:
+            print('mismatch: %s %s: expected %s, observed %s' % (
+                run_name((r['platform'], r['base'], r['variant'])), r['cell'],
+                r['expected'], r['observed']))
     # Boots ended by a known platform quirk (ci/data/quirks), booted again.
     for c, n in reboots.items():
         print('reboots after a platform quirk: %s %d' % (c, n))

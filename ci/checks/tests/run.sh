@@ -87,6 +87,7 @@ sed -i 's/"fail"/"pass"/g' "$tmp/out/7.3/never-reported/results.json"
 check_matrix "surviving mutant" 1 --cells 7.3/never-reported
 check_log 'SURVIVED: 7.3/never-reported' "surviving mutant not named"
 check_matrix "missing run" 1 --cells 7.3/stale-flag
+check_log '^mismatch: 7.3/stale-flag preempted_reported: expected fail, observed missing$' "a mismatch named on a line of its own"
 # A second platform: its own results directory and expectations; a mutant
 # that one platform kills is killed.
 mkdir -p "$tmp/out/bochs-vmx/7.3/vmx-no-boundary" "$tmp/out/7.3/vmx-no-boundary"
