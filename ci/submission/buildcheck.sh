@@ -4,7 +4,8 @@
 # build arch/x86/kvm/ with KVM_INTEL=m KVM_AMD=m KVM_WERROR=y and W=1, with
 # sparse (C=1) on every file that is recompiled; a patch that does not
 # build, or that adds a compiler or sparse warning that the base did not
-# have, fails.  Ends with "N passed, N failed".  A check is what it is made
+# have, fails; at the tip, the KUnit suites must be modules of their own
+# (modules_check).  Ends with "N passed, N failed".  A check is what it is made
 # of (the base's and the commits' trees, the config, gcc, sparse and this
 # script): a pass and its log are kept under that key and not built again.
 set -euo pipefail
@@ -45,6 +46,36 @@ step() { # NAME: build the checked-out commit, compare warnings with the base
 	return 0
 }
 
+# KUnit is a module in the config (KUNIT_ALL_TESTS=m): each suite must be a
+# module of its own, and none of it linked into kvm.ko, kvm-amd.ko or
+# kvm-intel.ko (their .mod files list what they are linked from).
+modules_check() {
+	local d=$bld/arch/x86/kvm t name syms leaked=
+	mapfile -t tests < <(cd "$d" && find . -name '*_kunit.o' | sed 's|^\./||' | sort)
+	if [ "${#tests[@]}" -eq 0 ]; then
+		echo "FAIL $base: no KUnit test object was built (KUNIT_ALL_TESTS=m)"
+		return 1
+	fi
+	for t in "${tests[@]}"; do
+		if ! grep -q "/kvm/$t\$" "$d/modules.order" || [ ! -f "$d/${t%.o}.mod" ]; then
+			echo "FAIL $base: $t is not a module of its own"
+			return 1
+		fi
+		grep -l "$t" "$d"/kvm.mod "$d"/kvm-amd.mod "$d"/kvm-intel.mod && leaked=1
+	done
+	syms=$(for t in "${tests[@]}"; do nm --defined-only "$d/$t"; done |
+		awk '$3 ~ /(_test|_suite|_cases|kunit)/ && $3 !~ /^__UNIQUE_ID/ { print $3 }' | sort -u)
+	for name in kvm.o kvm-amd.o kvm-intel.o; do
+		nm --defined-only "$d/$name" | awk '{ print $3 }' | sort -u | comm -12 - <(echo "$syms") |
+			sed "s|^|$name defines |" | grep . && leaked=1
+	done
+	if [ -n "$leaked" ]; then
+		echo "FAIL $base: KUnit test code is linked into the KVM modules"
+		return 1
+	fi
+	echo "ok $base: ${#tests[@]} KUnit suites are modules of their own: ${tests[*]}"
+}
+
 checks() {
 	local pass=0 fail=0 c subject new
 	: >"$log"
@@ -73,6 +104,7 @@ checks() {
 			fail=$((fail + 1))
 		fi
 	done
+	if modules_check; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 	gitq checkout -q "$tip"
 	echo "buildcheck $base: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ]

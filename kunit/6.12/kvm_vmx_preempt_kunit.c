@@ -75,3 +75,7 @@ static struct kunit_suite kvm_vmx_preempt_suite = {
 };
 
 kunit_test_suite(kvm_vmx_preempt_suite);
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_DESCRIPTION("KUnit tests for which VM-Exits are instruction boundaries");
+MODULE_LICENSE("GPL");

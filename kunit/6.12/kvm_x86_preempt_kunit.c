@@ -227,3 +227,7 @@ static struct kunit_suite kvm_x86_preempt_suite = {
 };
 
 kunit_test_suite(kvm_x86_preempt_suite);
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_DESCRIPTION("KUnit tests for reporting preempted vCPUs to the guest");
+MODULE_LICENSE("GPL");
