@@ -96,6 +96,6 @@ assert old in s
 s=s.replace(old, old+'		vcpu_stats_open(vcpus[i], i);\n',1)
 s=s.replace('\tif (finished)\n\t\tkvm_vm_free(vm);','\tif (finished) {\n\t\tvcpu_stats_close();\n\t\tkvm_vm_free(vm);\n\t}')
 s=s.replace('\tkvm_vm_free(vm);\n\n\tksft_print_msg("preempted_reported','\tvcpu_stats_close();\n\tkvm_vm_free(vm);\n\n\tksft_print_msg("preempted_reported')
-s=s.replace('\tkvm_vm_free(vm);\n\n\tif (not_realtime)','\tvcpu_stats_close();\n\tkvm_vm_free(vm);\n\n\tif (not_realtime)')
+s=s.replace('\tkvm_vm_free(vm);\n\n\tif (not_realtime','\tvcpu_stats_close();\n\tkvm_vm_free(vm);\n\n\tif (not_realtime')
 assert s.count('vcpu_stats_close();')==3, s.count('vcpu_stats_close();')
 sys.stdout.write(s)
