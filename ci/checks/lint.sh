@@ -39,7 +39,7 @@ done
 # form in the series, and mainline ids and subjects (ci/data/commits) in
 # every changelog, the cover letter and the docs.
 if "$ROOT/ci/submission/commit-refs.py" "$ROOT"/patch/*/*/*.patch \
-	"$ROOT/ci/submission/cover-letter.txt" "$ROOT"/docs/*.md "$ROOT/README.md"; then
+	"$ROOT"/ci/submission/cover-*.txt "$ROOT"/docs/*.md "$ROOT/README.md"; then
 	ok
 else
 	ko "commit references"

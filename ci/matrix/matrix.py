@@ -11,9 +11,12 @@ every cell that failed; it is killed if any platform killed it, and
 survives if none did.  A survivor is reported, and is a mismatch only if
 ci/data/expected says a cell must fail."""
 import argparse
+import datetime
 import functools
+import hashlib
 import json
 import os
+import subprocess
 import sys
 from xml.sax.saxutils import escape as _escape
 
@@ -65,6 +68,30 @@ def run_of(name):
     return tuple(parts)
 
 
+def what_was_tested():
+    """The key of what a matrix tests: every patch, the variants and the
+    expectations (their contents), and the commit they were read at."""
+    h = hashlib.sha256()
+    files = [os.path.join(ROOT, 'ci', 'data', n) for n in ('variants', 'expected')]
+    for d, _, names in sorted(os.walk(os.path.join(ROOT, 'patch'))):
+        files += [os.path.join(d, n) for n in sorted(names)]
+    for path in files:
+        h.update(os.path.relpath(path, ROOT).encode() + b'\0')
+        with open(path, 'rb') as f:
+            h.update(f.read() + b'\0')
+    try:
+        git = ['git', '-C', ROOT]
+        commit = subprocess.run(git + ['rev-parse', '--short=12', 'HEAD'],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        if subprocess.run(git + ['status', '--porcelain', '--', 'patch', 'ci/data'],
+                          capture_output=True, text=True, check=True).stdout.strip():
+            commit += ' with uncommitted changes'
+    except (OSError, subprocess.CalledProcessError):
+        commit = 'unknown'
+    return {'key': h.hexdigest()[:16], 'commit': commit,
+            'date': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}
+
+
 def mutant_variants():
     with open(os.path.join(ROOT, 'ci', 'data', 'variants')) as f:
         return {l.split()[0] for l in f
@@ -82,7 +109,8 @@ def main():
     ap.add_argument('--json')
     ap.add_argument('--junit')
     ap.add_argument('--text', metavar='BASE',
-                    help='print the last matrix of BASE (matrix.json) as plain text')
+                    help='print the last matrix of BASE (matrix.json) as plain text; '
+                    'refused if it tested other patches than the current ones')
     a = ap.parse_args()
     if a.text:
         return print_text(os.path.join(a.out, 'matrix.json'), a.text)
@@ -137,7 +165,8 @@ def main():
         write_markdown(a.markdown, report, mutants, reboots)
     if a.json:
         with open(a.json, 'w') as f:
-            json.dump({'cells': report, 'mutants': mutants}, f, indent=1)
+            json.dump({'cells': report, 'mutants': mutants, 'tested': what_was_tested()},
+                      f, indent=1)
     if a.junit:
         write_junit(a.junit, report)
     print('%d passed, %d failed' % (passed, failed))
@@ -160,6 +189,13 @@ def print_text(path, base):
         print('error: no matrix results for %s in %s: run make matrix first' % (base, path),
               file=sys.stderr)
         return 1
+    tested, now = m.get('tested', {}), what_was_tested()
+    if tested.get('key') != now['key']:
+        print('error: %s is the matrix of other patches or expectations (commit %s), '
+              'not of these (%s): run make matrix first' % (
+                  path, tested.get('commit', 'unknown'), now['commit']), file=sys.stderr)
+        return 1
+    print('  (the matrix of commit %s, run %s)' % (tested['commit'], tested['date']))
     runs, cols, cell = grid(report)
     short = {c: c.replace('_preempt', '').replace('preemption', 'preempt') for c in cols}
     w = max(len(run_name(r)) for r in runs)

@@ -6,9 +6,11 @@
 # scopes, and then, without --check: every patch is authored and signed
 # off by whoever runs this (git config user.name and user.email, or
 # BUNDLE_IDENT="Name <email>"), `git format-patch --cover-letter` writes
-# the series with the cover letter of ci/submission/cover-letter.txt and the last
-# matrix, get_maintainer.pl writes to-cc.txt, and send.sh prints the `git
-# send-email` command (it never sends).  A placeholder identity is refused.
+# each posting of ci/data/postings (the selftest and msr.rst as PATCH, the
+# KUnit part as RFC) with its cover letter and the matrix of these very
+# patches (or refuses), To: the KVM x86 maintainers and Cc: their list and
+# LKML, as MAINTAINERS of the base names them, and send.sh prints the `git
+# send-email` commands (it never sends).  A placeholder identity is refused.
 # Only the newest base is a submission: older bases carry a port of the
 # tests for running them on LTS kernels (--check only).
 set -euo pipefail
@@ -18,7 +20,7 @@ set -euo pipefail
 check=
 [ "${1:-}" = --check ] && { check=1; shift; }
 base=${1:?usage: bundle.sh [--check] BASE}
-version=${BUNDLE_VERSION:-1}
+version=${BUNDLE_VERSION:-3}
 base_field "$base" 1 >/dev/null
 newest=$(valid_bases | awk '{ print $NF }')
 if [ -z "$check" ]; then
@@ -67,25 +69,52 @@ if [ -n "${KERNEL_SRC:-}" ]; then
 	fp=(--base=base)
 	base_line="the base-commit below."
 fi
-gitq format-patch -q --cover-letter -v"$version" --thread=shallow "${fp[@]}" -o "$dst" base..HEAD
-cover=$(ls "$dst"/*0000-cover-letter.patch)
-python3 - "$cover" "$ROOT/ci/submission/cover-letter.txt" "$OUT/bundle/table.txt" "$base_line" <<'PY'
+# One posting per line of ci/data/postings, each with its cover letter.
+postings=$ROOT/ci/data/postings
+section=$(sed -n 's/^section //p' "$postings")
+[ -n "$section" ] || die "no MAINTAINERS section in $postings"
+maint() { # FIELD: the FIELD: lines of $section in the base's MAINTAINERS
+	awk -v s="$section" -v f="$1:" '$0 == s { on = 1; next } on && /^$/ { exit }
+		on && $1 == f { sub(/^[A-Z]:[ \t]*/, ""); print }' "$wt/MAINTAINERS"
+}
+to=$(maint M | paste -sd, -)
+cc=$(printf '%s\n' "$(maint L)" linux-kernel@vger.kernel.org | paste -sd, -)
+[ -n "$to" ] || die "MAINTAINERS of $base has no section \"$section\" with M: lines"
+peers=$(grep -vE '^(#|-|$)' "$ROOT/ci/data/peer-selftests" | awk '{ n = split($1, p, "/"); print p[n] }' |
+	paste -sd, - | sed 's/,/, /g')
+mapfile -t commits < <(gitq rev-list --reverse base..HEAD)
+sends=()
+while read -r posting kind range template; do
+	first=${range%-*} last=${range#*-}
+	if [ "$first" -lt 1 ] || [ "$last" -gt "${#commits[@]}" ] || [ "$first" -gt "$last" ]; then
+		die "posting $posting: patches $range, but the series has ${#commits[@]}"
+	fi
+	out=$dst/$posting
+	rfc=()
+	[ "$kind" = RFC ] && rfc=(--rfc)
+	from=${commits[$((first - 1))]}
+	gitq format-patch -q --cover-letter -v"$version" "${rfc[@]}" --thread=shallow "${fp[@]}" \
+		--to="$to" --cc="$cc" -o "$out" "$from^..${commits[$((last - 1))]}"
+	cover=$(ls "$out"/*0000-cover-letter.patch)
+	python3 - "$cover" "$ROOT/ci/submission/$template" "$OUT/bundle/table.txt" "$base_line" "$peers" <<'PY'
 import sys
-cover, template, table, base = sys.argv[1:]
-blurb = open(template).read().replace('@TABLE@', open(table).read().rstrip())
-blurb = blurb.replace('@BASE@', base)
+cover, template, table, base, peers = sys.argv[1:]
+subject, _, blurb = open(template).read().partition('\n\n')
+assert subject.startswith('Subject: '), template
+blurb = blurb.replace('@TABLE@', open(table).read().rstrip())
+blurb = blurb.replace('@BASE@', base).replace('@PEERS@', peers)
 s = open(cover).read()
-s = s.replace('*** SUBJECT HERE ***', 'KVM: x86: Test that halted vCPUs are not reported as preempted')
+s = s.replace('*** SUBJECT HERE ***', subject[len('Subject: '):])
 open(cover, 'w').write(s.replace('*** BLURB HERE ***', blurb.rstrip()))
 PY
-(cd "$wt" && perl scripts/get_maintainer.pl --no-git --no-git-fallback --no-rolestats \
-	--separator , "$dst"/*.patch) >"$dst/to-cc.txt" 2>>"$log" ||
-	die_log "$log" "get_maintainer.pl failed"
-cat >"$dst/send.sh" <<SH
-#!/bin/sh
-# Prints the command that would send this series; sends nothing.
-cd "\$(dirname "\$0")"
-printf 'git send-email --to=%s --cc=%s ./*.patch\n' kvm@vger.kernel.org "'\$(cat to-cc.txt)'"
-SH
+	sends+=("git send-email $(basename "$out")/*.patch")
+done < <(grep -vE '^(#|section |$)' "$postings")
+{
+	echo '#!/bin/sh'
+	echo '# Prints the commands that would send the postings, in order; sends nothing.'
+	echo '# The To: and Cc: are in the patches (git format-patch --to/--cc).'
+	echo "cd \"\$(dirname \"\$0\")\""
+	for c in "${sends[@]}"; do printf "echo '%s'\n" "$c"; done
+} >"$dst/send.sh"
 chmod +x "$dst/send.sh"
-echo "$dst: $(find "$dst" -name "*.patch" | wc -l) files, from $ident"
+echo "$dst: $(find "$dst" -name "*.patch" | wc -l) files in ${#sends[@]} postings, from $ident, To: $to"

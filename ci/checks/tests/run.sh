@@ -81,7 +81,17 @@ check_log() {
 		echo "FAIL matrix: $2"
 	fi
 }
-check_matrix "all as expected" 0 --cells 7.3/series 7.3/never-reported
+check_matrix "all as expected" 0 --cells 7.3/series 7.3/never-reported --json "$tmp/out/matrix.json"
+# The cover letter's table: the matrix of these patches, or none.
+table=$("$ci/matrix/matrix.py" --out "$tmp/out" --text 7.3 2>&1 || true)
+if grep -q '^  (the matrix of commit .*, run ' <<<"$table"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL matrix --text: no table for the patches just tested"
+fi
+sed -i 's/"key": "[0-9a-f]*"/"key": "0000000000000000"/' "$tmp/out/matrix.json"
+expect_error "a matrix of other patches for the cover letter" "$ci/matrix/matrix.py" --out "$tmp/out" --text 7.3
 check_log 'mutation score: 1/1' "no mutation score"
 sed -i 's/"fail"/"pass"/g' "$tmp/out/7.3/never-reported/results.json"
 check_matrix "surviving mutant" 1 --cells 7.3/never-reported
