@@ -213,9 +213,9 @@ def main():
         quirk = ['(boot)']
         res['quirks'] = ['platform quirk: the results log has no end, the console '
                          'ends with "%s"' % lost[0]]
-    elif res['boot'] != 'ok':
-        cells = {k: 'error' for k in cells} or {'boot': 'error'}
-    if res['boot'] != 'quirk':
+    else:
+        if res['boot'] != 'ok':
+            cells = {k: 'error' for k in cells} or {'boot': 'error'}
         quirk = [t for t, st in res['selftests'].items() if st['status'] == 'quirk']
         res['quirks'] = [res['selftests'][t]['why'] for t in quirk]
     res['cells'] = cells
