@@ -90,8 +90,11 @@ while read -r posting kind range template; do
 		die "posting $posting: patches $range, but the series has ${#commits[@]}"
 	fi
 	out=$dst/$posting
-	rfc=()
-	[ "$kind" = RFC ] && rfc=(--rfc)
+	case $kind in
+	PATCH) rfc=() ;;
+	RFC) rfc=(--rfc) ;;
+	*) die "posting $posting: kind $kind is neither PATCH nor RFC" ;;
+	esac
 	from=${commits[$((first - 1))]}
 	gitq format-patch -q --cover-letter -v"$version" "${rfc[@]}" --thread=shallow "${fp[@]}" \
 		--to="$to" --cc="$cc" -o "$out" "$from^..${commits[$((last - 1))]}"
