@@ -50,6 +50,7 @@ step() { # NAME: build the checked-out commit, compare warnings with the base
 # module of its own, and none of it linked into kvm.ko, kvm-amd.ko or
 # kvm-intel.ko (their .mod files list what they are linked from).
 modules_check() {
+	local -a tests
 	local d=$bld/arch/x86/kvm t name syms leaked=
 	mapfile -t tests < <(cd "$d" && find . -name '*_kunit.o' | sed 's|^\./||' | sort)
 	if [ "${#tests[@]}" -eq 0 ]; then
