@@ -17,9 +17,9 @@
  *
  * kvm_arch_vcpu_put() itself is not called: it calls into the vendor module
  * through static calls that need a real vCPU.  Its "if (vcpu->preempted)"
- * guard is covered by the preempted_halt_test selftest only, and its Xen
- * runstate path by neither.  Which VM-Exits are instruction boundaries is
- * decided by the vendor modules.
+ * guard and its Xen runstate path are covered by the preempted_halt_test
+ * selftest only.  Which VM-Exits are instruction boundaries is decided by
+ * the vendor modules.
  */
 #include <kunit/test.h>
 #include <linux/kvm_host.h>
@@ -162,6 +162,7 @@ struct st_case {
 	u8 recorded;			/* vcpu->arch.st.preempted */
 	bool stale_cache;		/* the memslots changed since the last entry */
 	bool other_mm;			/* put from another mm than the VM's */
+	u8 guest_byte_before;		/* the guest's byte before the put */
 	u8 guest_byte;			/* the guest's byte after the put */
 	u8 recorded_after;		/* vcpu->arch.st.preempted after the put */
 	bool reported;			/* preemption_reported, else preemption_other */
@@ -169,14 +170,17 @@ struct st_case {
 
 static const struct st_case st_cases[] = {
 	{ "host interrupt exit", true, true, 0, false, false,
-	  KVM_VCPU_PREEMPTED, KVM_VCPU_PREEMPTED, true },
+	  0, KVM_VCPU_PREEMPTED, KVM_VCPU_PREEMPTED, true },
 	{ "exit not on an instruction boundary", false, true, 0, false, false,
-	  0, 0, false },
-	{ "steal time disabled", true, false, 0, false, false, 0, 0, true },
+	  0, 0, 0, false },
+	{ "steal time disabled", true, false, 0, false, false, 0, 0, 0, true },
 	{ "already reported", true, true, KVM_VCPU_PREEMPTED, false, false,
-	  0, KVM_VCPU_PREEMPTED, true },
-	{ "memslots changed", true, true, 0, true, false, 0, 0, true },
-	{ "another mm", true, true, 0, false, true, 0, 0, true },
+	  KVM_VCPU_PREEMPTED, KVM_VCPU_PREEMPTED, KVM_VCPU_PREEMPTED, true },
+	{ "already reported, flush asked", true, true, KVM_VCPU_PREEMPTED,
+	  false, false, KVM_VCPU_PREEMPTED | KVM_VCPU_FLUSH_TLB,
+	  KVM_VCPU_PREEMPTED | KVM_VCPU_FLUSH_TLB, KVM_VCPU_PREEMPTED, true },
+	{ "memslots changed", true, true, 0, true, false, 0, 0, 0, true },
+	{ "another mm", true, true, 0, false, true, 0, 0, 0, true },
 };
 
 KUNIT_ARRAY_PARAM_DESC(st, st_cases, desc);
@@ -184,7 +188,8 @@ KUNIT_ARRAY_PARAM_DESC(st, st_cases, desc);
 /*
  * A preempted vCPU is put: KVM writes KVM_VCPU_PREEMPTED into the guest's
  * steal time area only after an exit on an instruction boundary, with steal
- * time enabled, and if it has not written it already.
+ * time enabled, and if it has not written it already; what the guest has
+ * written in the byte since, e.g. KVM_VCPU_FLUSH_TLB, stays.
  */
 static void kvm_steal_time_set_preempted_test(struct kunit *test)
 {
@@ -193,6 +198,7 @@ static void kvm_steal_time_set_preempted_test(struct kunit *test)
 	struct st_vm vm;
 
 	st_vm_init(test, &vm);
+	KUNIT_ASSERT_EQ(test, put_user(c->guest_byte_before, &vm.st->preempted), 0);
 	vcpu = vm.vcpu;
 	vcpu->arch.at_instruction_boundary = c->at_instruction_boundary;
 	if (!c->st_enabled)

@@ -30,6 +30,21 @@
  * flush_tlb:           in preempted_reported, the sibling asks for a TLB flush
  *                      in the byte, as kvm_flush_tlb_multi() does instead of
  *                      an IPI; KVM must flush when the vCPU runs again.
+ * boundary_reset:      a vCPU exits on CPUID over and over while it shares a
+ *                      CPU with a busy host thread; an exit that is not a host
+ *                      interrupt is not an instruction boundary, however many
+ *                      host interrupt exits came before it, so KVM must count
+ *                      some of its preemptions in preemption_other.
+ * xen_runstate:        the same rules for a Xen guest, which reads its
+ *                      runstate instead of the byte: a sibling must see a
+ *                      preempted spinner RUNSTATE_runnable and then running
+ *                      again, and a halted vCPU never runnable.
+ * directed_yield:      a vCPU asks KVM to yield its CPU to a sibling
+ *                      (KVM_HC_SCHED_YIELD) that shares the CPU; KVM may
+ *                      yield only to a vCPU that is ready to run guest code,
+ *                      i.e. preempted in KVM_RUN, or woken and not run since:
+ *                      never to a blocked one or to one in userspace, but to
+ *                      one it has just woken, and to a preempted spinner.
  * sti_shadow:          no IPI was taken in the interrupt shadow of STI, i.e.
  *                      the platform honours what the halters' STI;HLT rely
  *                      on (see guest_ipi_handler()).
@@ -76,6 +91,22 @@
 #define SAMPLE_WINDOW_MS	200
 #define HALTER_NICE		10
 #define HALTER_RUN_US		500
+#define NR_BOUNDARY_PREEMPTIONS	50
+#define RUNSTATE_GPA_BASE	(ST_GPA_BASE + BIT(21))
+#define RUNSTATE_SIZE		64
+#define XEN_HYPERCALL_MSR	0x40000000
+#define RUNSTATE_running	0
+#define RUNSTATE_runnable	1
+#define NR_YIELDS		100
+#define NR_YIELD_ROUNDS		20
+#define NR_BLOCKED_TRIES	3
+
+/* Xen's vcpu_runstate_info, as a 64-bit guest lays it out. */
+struct vcpu_runstate_info {
+	u32 state;
+	u64 state_entry_time;
+	u64 time[4];
+};
 
 /* Guest data.  Steal time areas are identity mapped. */
 static struct kvm_steal_time *st_gva[NR_VCPUS];
@@ -86,6 +117,11 @@ static bool stop;
 static u64 stale_flags;
 static u64 seen_preempted, seen_cleared, flushes_asked;
 static u64 shadow_ipis, halter_hlt_rip;
+static struct vcpu_runstate_info *runstate_gva[NR_VCPUS];
+static u64 spinner_runnable, halter_runnable;
+static bool spinner_running_again;
+static bool target_in_userspace, target_release, yield_again;
+static pid_t target_tid;
 
 /* STI;HLT, as safe_halt(), but first tell the IPI handler where the HLT is. */
 static void halter_safe_halt(void)
@@ -184,6 +220,115 @@ static void observer_guest_code(void)
 static bool guest_reads_preempted(struct kvm_steal_time *st)
 {
 	return READ_ONCE(st->preempted) != 0;
+}
+
+/*
+ * vCPU 0 of boundary_reset: exit on CPUID, which KVM handles in the kernel,
+ * until told to stop; the vCPU is in the host most of the time.
+ */
+static void cpuid_guest_code(void)
+{
+	u32 eax, ebx, ecx, edx;
+
+	sti();
+	while (!READ_ONCE(stop))
+		__cpuid(0, 0, &eax, &ebx, &ecx, &edx);
+	GUEST_DONE();
+}
+
+/* vCPU 1 of xen_runstate: halt until told to stop. */
+static void xen_halter_guest_code(void)
+{
+	x2apic_enable();
+	cli();
+	while (!READ_ONCE(stop)) {
+		halter_safe_halt();
+		cli();
+	}
+	GUEST_DONE();
+}
+
+/*
+ * vCPU 2 of xen_runstate: watch the spinner's (vCPU 0) and the halter's
+ * (vCPU 1) runstates, as a Xen guest's vcpu_is_preempted() does, until the
+ * spinner was seen runnable and then running again; then stop both.
+ */
+static void xen_watcher_guest_code(void)
+{
+	u64 deadline = guest_deadline();
+
+	x2apic_enable();
+	sti();
+	while (!spinner_running_again && rdtsc() < deadline) {
+		u32 state = READ_ONCE(runstate_gva[0]->state);
+
+		if (state == RUNSTATE_runnable)
+			spinner_runnable++;
+		else if (state == RUNSTATE_running && spinner_runnable)
+			spinner_running_again = true;
+		if (READ_ONCE(runstate_gva[1]->state) == RUNSTATE_runnable)
+			halter_runnable++;
+	}
+	WRITE_ONCE(stop, true);
+	send_ipi(1);
+	GUEST_DONE();
+}
+
+static void yield_to_vcpu1(void)
+{
+	kvm_hypercall(KVM_HC_SCHED_YIELD, 1, 0, 0, 0);
+}
+
+/*
+ * vCPU 0 of directed_yield: yield to vCPU 1 while it is blocked in HLT (as
+ * long as the host asks), right after each IPI that wakes it, while it
+ * spins until told to stop, and while it is out of KVM_RUN.
+ */
+static void yielder_guest_code(void)
+{
+	int i;
+
+	x2apic_enable();
+	do {
+		for (i = 0; i < NR_YIELDS; i++)
+			yield_to_vcpu1();
+		GUEST_SYNC(1);
+	} while (READ_ONCE(yield_again));
+	for (i = 0; i < NR_YIELD_ROUNDS; i++) {
+		send_ipi(1);
+		yield_to_vcpu1();
+		GUEST_SYNC(2);
+	}
+	while (!READ_ONCE(stop)) {
+		yield_to_vcpu1();
+		GUEST_SYNC(3);
+	}
+	GUEST_SYNC(4);
+	for (i = 0; i < NR_YIELDS; i++)
+		yield_to_vcpu1();
+	GUEST_DONE();
+}
+
+/*
+ * vCPU 1 of directed_yield: halt NR_YIELD_ROUNDS times, counting the halts,
+ * then spin.
+ */
+static void yield_target_guest_code(void)
+{
+	int i;
+
+	x2apic_enable();
+	cli();
+	for (i = 0; i < NR_YIELD_ROUNDS; i++) {
+		WRITE_ONCE(halts[1], i + 1);
+		halter_safe_halt();
+		cli();
+	}
+	sti();
+	while (!READ_ONCE(stop))
+		;
+	GUEST_SYNC(1);
+	GUEST_DONE();
 }
 
 /* vCPU 0: spin; the vCPU's own byte must read clear whenever it runs. */
@@ -394,33 +539,54 @@ static void stop_hog(pthread_t hog)
 	TEST_ASSERT(join_thread(hog, join_deadline()), "Busy thread did not stop");
 }
 
-/* A vCPU's task, pinned to a CPU at a nice level. */
+/*
+ * A vCPU's task, pinned to a CPU at a nice level, or at the lowest
+ * real-time priority if it can have it.
+ */
 struct vcpu_task {
 	struct kvm_vcpu *vcpu;
 	int cpu;
 	int nice;
+	bool realtime;
 	pid_t tid;
 	pthread_t thread;
 };
 
 static void *vcpu_task_thread(void *arg)
 {
+	struct sched_param param = { .sched_priority = 1 };
 	struct vcpu_task *task = arg;
 
 	pin_self_to_cpu(task->cpu);
 	WRITE_ONCE(task->tid, syscall(SYS_gettid));
-	TEST_ASSERT(!setpriority(PRIO_PROCESS, syscall(SYS_gettid), task->nice),
-		    "setpriority() failed");
+	if (task->realtime)
+		WRITE_ONCE(task->realtime, !sched_setscheduler(0, SCHED_FIFO, &param));
+	else
+		TEST_ASSERT(!setpriority(PRIO_PROCESS, syscall(SYS_gettid), task->nice),
+			    "setpriority() failed");
 	return vcpu_thread(task->vcpu);
+}
+
+static void __start_vcpu(struct vcpu_task *task, struct kvm_vcpu *vcpu, int cpu,
+			 int nice, bool realtime)
+{
+	task->vcpu = vcpu;
+	task->cpu = cpu;
+	task->nice = nice;
+	task->realtime = realtime;
+	start_thread(&task->thread, vcpu_task_thread, task);
 }
 
 static void start_vcpu(struct vcpu_task *task, struct kvm_vcpu *vcpu, int cpu,
 		       int nice)
 {
-	task->vcpu = vcpu;
-	task->cpu = cpu;
-	task->nice = nice;
-	start_thread(&task->thread, vcpu_task_thread, task);
+	__start_vcpu(task, vcpu, cpu, nice, false);
+}
+
+static void start_realtime_vcpu(struct vcpu_task *task, struct kvm_vcpu *vcpu,
+				int cpu)
+{
+	__start_vcpu(task, vcpu, cpu, 0, true);
 }
 
 /* The involuntary context switches of one of this process's threads. */
@@ -446,6 +612,19 @@ static u64 preemptions(struct kvm_vcpu *vcpu)
 {
 	return vcpu_get_stat(vcpu, preemption_reported) +
 	       vcpu_get_stat(vcpu, preemption_other);
+}
+
+/* Wait until a vCPU is blocked, e.g. in HLT. */
+static void wait_blocked(struct kvm_vcpu *vcpu)
+{
+	struct timespec nap = { .tv_nsec = NSEC_PER_MSEC };
+	u64 deadline = now_ms() + TIMEOUT_MS;
+
+	while (!vcpu_get_stat(vcpu, blocking)) {
+		TEST_ASSERT(now_ms() < deadline, "vCPU %u did not block in %u ms",
+			    vcpu->id, TIMEOUT_MS);
+		nanosleep(&nap, NULL);
+	}
 }
 
 /*
@@ -631,20 +810,321 @@ static void test_preempted_reported(bool *preempted_reported, bool *flush_tlb)
 	*flush_tlb = flushes_asked && seen_cleared && flushes >= flushes_asked;
 }
 
+/*
+ * From the vCPU's first host interrupt exit on, at_instruction_boundary was
+ * set once; KVM must clear it again before every entry, or every later put
+ * counts as on a boundary.  A vCPU that exits on CPUID and shares its CPU
+ * with a busy thread is preempted both after host interrupt exits (on a
+ * boundary) and after CPUID exits, while KVM handles them (not on one):
+ * with the flag cleared before every entry, some of its preemptions count
+ * in preemption_other; without, none does after the first host interrupt.
+ */
+static bool test_boundary_reset(void)
+{
+	u64 other, reported, deadline;
+	struct vcpu_task looper;
+	struct kvm_vcpu *vcpus[1];
+	struct timespec nap = { .tv_nsec = NSEC_PER_MSEC };
+	struct kvm_vm *vm;
+	pthread_t hog;
+
+	vm = create_vm(vcpus, 1, cpuid_guest_code);
+	pin_self_to_cpu(vmm_cpu);
+	start_hog(&hog);
+	start_vcpu(&looper, vcpus[0], busy_cpu, 0);
+
+	deadline = now_ms() + TIMEOUT_MS;
+	while (!vcpu_get_stat(vcpus[0], irq_exits)) {
+		TEST_ASSERT(now_ms() < deadline, "vCPU 0 had no host interrupt exit in %u ms",
+			    TIMEOUT_MS);
+		nanosleep(&nap, NULL);
+	}
+	other = vcpu_get_stat(vcpus[0], preemption_other);
+	reported = vcpu_get_stat(vcpus[0], preemption_reported);
+	deadline = now_ms() + TIMEOUT_MS;
+	while (preemptions(vcpus[0]) - other - reported < NR_BOUNDARY_PREEMPTIONS &&
+	       now_ms() < deadline)
+		nanosleep(&nap, NULL);
+	other = vcpu_get_stat(vcpus[0], preemption_other) - other;
+	reported = vcpu_get_stat(vcpus[0], preemption_reported) - reported;
+
+	stop_hog(hog);
+	write_guest_global(vm, stop, true);
+	TEST_ASSERT(join_thread(looper.thread, join_deadline()),
+		    "vCPU did not finish within %u ms", TIMEOUT_MS);
+	kvm_vm_free(vm);
+
+	ksft_print_msg("boundary_reset: %lu of %lu preemptions not on a boundary\n",
+		       (ulong)other, (ulong)(other + reported));
+	return other > 0;
+}
+
+/*
+ * A Xen guest reads a vCPU's runstate, not the steal time byte: KVM marks it
+ * RUNSTATE_runnable on a put that is a preemption, and running again on the
+ * next entry.  The halter blocks before the watcher starts and is not woken
+ * until the end, so nothing may make it runnable.  Unlike the byte, the
+ * runstate is written on any preemption, on an instruction boundary or not:
+ * a halter preempted between its HLT exit and its block (or while it polls)
+ * would stay runnable while blocked.  So the halter blocks at once (no halt
+ * polling), at real-time priority if it can, and a halter whose task was
+ * preempted before it blocked is no sample.
+ */
+static int test_xen_runstate(void)
+{
+	struct kvm_xen_hvm_config hvmc = { .msr = XEN_HYPERCALL_MSR };
+	struct kvm_xen_hvm_attr lm = {
+		.type = KVM_XEN_ATTR_TYPE_LONG_MODE,
+		.u.long_mode = 1,
+	};
+	struct vcpu_task spinner, halter, watcher;
+	struct kvm_vcpu *vcpus[3];
+	struct kvm_vm *vm;
+	u64 halter_preempted;
+	bool finished;
+	pthread_t hog;
+	int i;
+
+	if (!(kvm_check_cap(KVM_CAP_XEN_HVM) & KVM_XEN_HVM_CONFIG_RUNSTATE))
+		return KSFT_SKIP;
+
+	vm = create_vm(vcpus, 3, spinner_guest_code);
+	vcpu_arch_set_entry_point(vcpus[1], xen_halter_guest_code);
+	vcpu_arch_set_entry_point(vcpus[2], xen_watcher_guest_code);
+	vm_ioctl(vm, KVM_XEN_HVM_CONFIG, &hvmc);
+	vm_ioctl(vm, KVM_XEN_HVM_SET_ATTR, &lm);
+	vm_enable_cap(vm, KVM_CAP_HALT_POLL, 0);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, RUNSTATE_GPA_BASE, 2, 1, 0);
+	virt_map(vm, RUNSTATE_GPA_BASE, RUNSTATE_GPA_BASE, 1);
+	for (i = 0; i < 3; i++) {
+		struct kvm_xen_vcpu_attr rs = {
+			.type = KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADDR,
+			.u.gpa = RUNSTATE_GPA_BASE + i * RUNSTATE_SIZE,
+		};
+
+		runstate_gva[i] = (void *)(RUNSTATE_GPA_BASE + i * RUNSTATE_SIZE);
+		vcpu_ioctl(vcpus[i], KVM_XEN_VCPU_SET_ATTR, &rs);
+	}
+	sync_global_to_guest(vm, runstate_gva);
+	pin_self_to_cpu(vmm_cpu);
+
+	start_realtime_vcpu(&halter, vcpus[1], vmm_cpu);
+	wait_blocked(vcpus[1]);
+	halter_preempted = involuntary_switches(READ_ONCE(halter.tid));
+	start_vcpu(&spinner, vcpus[0], busy_cpu, 0);
+	start_hog(&hog);
+	start_vcpu(&watcher, vcpus[2], vmm_cpu, 0);
+
+	finished = join_thread(watcher.thread, join_deadline());
+	stop_hog(hog);
+	finished &= join_thread(spinner.thread, join_deadline());
+	finished &= join_thread(halter.thread, join_deadline());
+	TEST_ASSERT(finished, "vCPUs did not finish within %u ms", TIMEOUT_MS);
+
+	sync_global_from_guest(vm, spinner_runnable);
+	sync_global_from_guest(vm, spinner_running_again);
+	sync_global_from_guest(vm, halter_runnable);
+	kvm_vm_free(vm);
+
+	ksft_print_msg("xen_runstate: spinner runnable %lu times, %s; halter runnable %lu times\n",
+		       (ulong)spinner_runnable,
+		       spinner_running_again ? "then running" : "never running again",
+		       (ulong)halter_runnable);
+	if (halter_preempted)
+		ksft_print_msg("xen_runstate: halter (%s) preempted %lu times: no sample\n",
+			       READ_ONCE(halter.realtime) ? "real-time" : "not real-time",
+			       (ulong)halter_preempted);
+	return spinner_running_again && (halter_preempted || !halter_runnable) ?
+	       KSFT_PASS : KSFT_FAIL;
+}
+
+/*
+ * vCPU 1 of directed_yield: run until the guest's spin ends, then stay out
+ * of KVM_RUN, runnable, until released.  SCHED_BATCH, so that a wake-up
+ * never preempts the yielder: the woken vCPU waits for the CPU.
+ */
+static void *yield_target_thread(void *arg)
+{
+	struct sched_param param = { .sched_priority = 0 };
+	struct kvm_vcpu *vcpu = arg;
+
+	pin_self_to_cpu(busy_cpu);
+	WRITE_ONCE(target_tid, syscall(SYS_gettid));
+	TEST_ASSERT(!sched_setscheduler(0, SCHED_BATCH, &param),
+		    "sched_setscheduler(SCHED_BATCH) failed");
+	run_until_sync(vcpu, 1);
+	WRITE_ONCE(target_in_userspace, true);
+	while (!READ_ONCE(target_release))
+		cpu_relax();
+	run_until_done(vcpu);
+	return NULL;
+}
+
+/* Whether a thread of this process is asleep ("S" in its stat). */
+static bool thread_sleeping(pid_t tid)
+{
+	char path[64], line[256], *state;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	f = fopen(path, "r");
+	TEST_ASSERT(f, "fopen(%s) failed", path);
+	TEST_ASSERT(fgets(line, sizeof(line), f), "No line in %s", path);
+	fclose(f);
+	state = strrchr(line, ')');
+	TEST_ASSERT(state && state[1] == ' ', "No state in %s", path);
+	return state[2] == 'S';
+}
+
+/*
+ * Wait until vCPU 1 of directed_yield has halted n times, i.e. handled the
+ * previous IPI, and its task sleeps in kvm_vcpu_block(): "blocking" alone
+ * also counts a vCPU that is woken and has not run yet, and one preempted
+ * on its way to sleep, which is then ready.  False if not within TIMEOUT_MS.
+ */
+static bool wait_halted(struct kvm_vcpu *vcpu, u64 *halts, u64 n)
+{
+	struct timespec nap = { .tv_nsec = NSEC_PER_MSEC };
+	u64 deadline = now_ms() + TIMEOUT_MS;
+
+	while (READ_ONCE(*halts) != n || !vcpu_get_stat(vcpu, blocking) ||
+	       !thread_sleeping(READ_ONCE(target_tid))) {
+		if (now_ms() > deadline)
+			return false;
+		nanosleep(&nap, NULL);
+	}
+	return true;
+}
+
+static u64 yields_successful(struct kvm_vcpu *vcpu)
+{
+	return vcpu_get_stat(vcpu, directed_yield_successful);
+}
+
+/*
+ * KVM counts every KVM_HC_SCHED_YIELD in directed_yield_attempted, and one
+ * that made the CPU go to the target in directed_yield_successful; it looks
+ * at the target only if another task shares the yielder's CPU, and yields
+ * only if the target is "ready", which the scheduler's own checks do not
+ * replace for a runnable task out of KVM_RUN.  Both vCPUs share busy_cpu, so
+ * the target is never running while the yielder is.  A round in which the
+ * target's task was preempted (an involuntary switch, not KVM's count,
+ * which a faulty KVM may inflate) is not counted: that makes it ready.
+ */
+static bool test_directed_yield(void)
+{
+	u64 attempted, successful, preempted, blocked_yields, user_yields;
+	u64 user_attempted, woken_rounds = 0, unclean_rounds = 0, spins = 0;
+	struct timespec nap = { .tv_nsec = NSEC_PER_MSEC };
+	bool stayed_blocked, spinner_yield, in_userspace, finished;
+	struct kvm_vcpu *vcpus[2];
+	pthread_t hog, target;
+	struct kvm_vm *vm;
+	u64 deadline, wakeups, *halted;
+	int i, tries;
+
+	vm = create_vm(vcpus, 2, yielder_guest_code);
+	vcpu_arch_set_entry_point(vcpus[1], yield_target_guest_code);
+	vm_enable_cap(vm, KVM_CAP_HALT_POLL, 0);
+	pin_self_to_cpu(busy_cpu);
+	halted = addr_gva2hva(vm, (gva_t)&halts[1]);
+	start_thread(&target, yield_target_thread, vcpus[1]);
+
+	/*
+	 * Blocked in HLT; the hog makes KVM look at the target.  KVM may wake
+	 * a blocked vCPU itself, e.g. the kvmclock update that the yielder's
+	 * first load schedules kicks every vCPU; a woken vCPU is ready until
+	 * it runs, so a try in which the target was woken is no sample.
+	 */
+	start_hog(&hog);
+	for (tries = 1; ; tries++) {
+		TEST_ASSERT(wait_halted(vcpus[1], halted, 1), "vCPU 1 did not halt in %u ms",
+			    TIMEOUT_MS);
+		wakeups = vcpu_get_stat(vcpus[1], halt_wakeup);
+		attempted = vcpu_get_stat(vcpus[0], directed_yield_attempted);
+		successful = yields_successful(vcpus[0]);
+		write_guest_global(vm, yield_again, true);
+		run_until_sync(vcpus[0], 1);
+		attempted = vcpu_get_stat(vcpus[0], directed_yield_attempted) - attempted;
+		blocked_yields = yields_successful(vcpus[0]) - successful;
+		stayed_blocked = vcpu_get_stat(vcpus[1], halt_wakeup) == wakeups;
+		if (stayed_blocked || tries == NR_BLOCKED_TRIES)
+			break;
+	}
+	write_guest_global(vm, yield_again, false);
+	stop_hog(hog);
+
+	/* Woken by an IPI, yielded to at once. */
+	for (i = 0; i < NR_YIELD_ROUNDS; i++) {
+		/* A vCPU that lost its wake-up keeps the VM (process exit). */
+		if (!wait_halted(vcpus[1], halted, i + 1)) {
+			ksft_print_msg("directed_yield: vCPU 1 not halted %u ms after an IPI\n",
+				       TIMEOUT_MS);
+			return false;
+		}
+		preempted = involuntary_switches(target_tid);
+		successful = yields_successful(vcpus[0]);
+		run_until_sync(vcpus[0], 2);
+		successful = yields_successful(vcpus[0]) - successful;
+		if (involuntary_switches(target_tid) != preempted)
+			unclean_rounds++;
+		else
+			woken_rounds += !!successful;
+	}
+
+	/* Spinning in the guest, preempted by the yielder's task. */
+	successful = yields_successful(vcpus[0]);
+	deadline = now_ms() + TIMEOUT_MS;
+	do {
+		run_until_sync(vcpus[0], 3);
+		spins++;
+		spinner_yield = yields_successful(vcpus[0]) != successful;
+	} while (!spinner_yield && now_ms() < deadline);
+	write_guest_global(vm, stop, true);
+	run_until_sync(vcpus[0], 4);
+
+	/* Out of KVM_RUN, runnable; it was ready before. */
+	deadline = now_ms() + TIMEOUT_MS;
+	while (!READ_ONCE(target_in_userspace) && now_ms() < deadline)
+		nanosleep(&nap, NULL);
+	in_userspace = READ_ONCE(target_in_userspace);
+	user_attempted = vcpu_get_stat(vcpus[0], directed_yield_attempted);
+	successful = yields_successful(vcpus[0]);
+	run_until_done(vcpus[0]);
+	user_attempted = vcpu_get_stat(vcpus[0], directed_yield_attempted) - user_attempted;
+	user_yields = yields_successful(vcpus[0]) - successful;
+	WRITE_ONCE(target_release, true);
+	finished = in_userspace && join_thread(target, join_deadline());
+	/* A vCPU stuck in KVM_RUN keeps the VM; the process exit frees it. */
+	if (finished)
+		kvm_vm_free(vm);
+
+	ksft_print_msg("directed_yield: blocked: %lu of %lu yields successful, try %d%s\n",
+		       (ulong)blocked_yields, (ulong)attempted, tries,
+		       stayed_blocked ? "" : ", but the target was woken in every try");
+	ksft_print_msg("directed_yield: woken: yielded in %lu of %lu rounds (%lu not counted)\n",
+		       (ulong)woken_rounds, (ulong)(NR_YIELD_ROUNDS - unclean_rounds),
+		       (ulong)unclean_rounds);
+	ksft_print_msg("directed_yield: spinning: %s after %lu yields\n",
+		       spinner_yield ? "successful" : "none successful", (ulong)spins);
+	if (in_userspace)
+		ksft_print_msg("directed_yield: in userspace: %lu of %lu yields successful\n",
+			       (ulong)user_yields, (ulong)user_attempted);
+	else
+		ksft_print_msg("directed_yield: vCPU 1 did not leave KVM_RUN within %u ms\n",
+			       TIMEOUT_MS);
+	if (in_userspace && !finished)
+		ksft_print_msg("directed_yield: vCPU 1 did not finish\n");
+	return attempted == NR_YIELDS && !blocked_yields && stayed_blocked &&
+	       woken_rounds && spinner_yield && finished &&
+	       user_attempted == NR_YIELDS && !user_yields;
+}
+
 static bool kicks_done, not_realtime, too_busy;
 static int bad_kicks, preempted_kicks;
 
 static void kick_handler(int sig)
 {
-}
-
-/* The involuntary context switches of the calling thread. */
-static u64 own_involuntary_switches(void)
-{
-	struct rusage ru;
-
-	TEST_ASSERT(!getrusage(RUSAGE_THREAD, &ru), "getrusage() failed");
-	return ru.ru_nivcsw;
 }
 
 /*
@@ -662,6 +1142,7 @@ static void *kicked_thread(void *arg)
 {
 	struct sched_param param = { .sched_priority = 1 };
 	struct kvm_vcpu *vcpu = arg;
+	pid_t tid = syscall(SYS_gettid);
 	int i, r;
 	u64 nivcsw;
 
@@ -673,13 +1154,13 @@ static void *kicked_thread(void *arg)
 	}
 
 	for (i = 0; i < NR_KICKS; i++) {
-		nivcsw = own_involuntary_switches();
+		nivcsw = involuntary_switches(tid);
 		r = __vcpu_run(vcpu);
 		TEST_ASSERT(r == -1 && errno == EINTR &&
 			    vcpu->run->exit_reason == KVM_EXIT_INTR,
 			    "Expected KVM_EXIT_INTR, got %s (r = %d)",
 			    exit_reason_str(vcpu->run->exit_reason), r);
-		if (own_involuntary_switches() != nivcsw) {
+		if (involuntary_switches(tid) != nivcsw) {
 			if (++preempted_kicks > NR_KICKS) {
 				WRITE_ONCE(too_busy, true);
 				break;
@@ -730,7 +1211,7 @@ static int test_userspace_exit(void)
 int main(int argc, char *argv[])
 {
 	bool halted_idle, no_false_preemption, sti_shadow, two_cpus;
-	bool preempted_reported, flush_tlb;
+	bool preempted_reported = false, flush_tlb = false;
 	cpu_set_t cpus;
 	int r;
 
@@ -744,7 +1225,7 @@ int main(int argc, char *argv[])
 	for (vmm_cpu = 0; !CPU_ISSET(vmm_cpu, &cpus); vmm_cpu++)
 		;
 	two_cpus = busy_cpu != vmm_cpu;
-	ksft_set_plan(6);
+	ksft_set_plan(9);
 
 	test_halted_vcpus(&halted_idle, &no_false_preemption, &sti_shadow);
 	ksft_test_result(halted_idle, "halted_idle: halted vCPUs are not reported preempted\n");
@@ -769,5 +1250,18 @@ int main(int argc, char *argv[])
 				 "flush_tlb: a flush asked for in the byte is done when the vCPU runs\n");
 	else
 		ksft_test_result_skip("flush_tlb: needs two CPUs\n");
+	if (two_cpus)
+		ksft_test_result(test_boundary_reset(),
+				 "boundary_reset: a put after an exit that is not a boundary is not reported\n");
+	else
+		ksft_test_result_skip("boundary_reset: needs two CPUs\n");
+	r = two_cpus ? test_xen_runstate() : KSFT_SKIP;
+	if (r == KSFT_SKIP)
+		ksft_test_result_skip("xen_runstate: needs two CPUs and Xen runstates\n");
+	else
+		ksft_test_result(r == KSFT_PASS,
+				 "xen_runstate: a Xen guest sees preempted vCPUs runnable, halted ones not\n");
+	ksft_test_result(test_directed_yield(),
+			 "directed_yield: KVM yields only to a vCPU that is ready to run\n");
 	ksft_finished();
 }
