@@ -7,7 +7,8 @@ Prints the table, writes the reports, and exits 1 if any cell differs from
 its expectation.  A run is a base x variant on a platform (ci/data/platforms;
 the default one when the PLATFORM/ is left out).  A variant with a mutants/
 patch (ci/data/variants) is a mutant: on each platform it is killed by
-every cell that failed; it is killed if any platform killed it, and
+every cell that failed, or ended in error (a kernel splat fails every cell
+of its boot); it is killed if any platform killed it, and
 survives if none did.  A survivor is reported, and is a mismatch only if
 ci/data/expected says a cell must fail."""
 import argparse
@@ -146,7 +147,7 @@ def main():
                            'cell': cell, 'expected': want, 'observed': have, 'ok': ok})
         if variant in is_mutant:
             mutants.setdefault('%s/%s' % (base, variant), {})[platform] = (
-                None if got is None else [c for c in cells if got.get(c) == 'fail'])
+                None if got is None else [c for c in cells if got.get(c) in ('fail', 'error')])
     print_table(report)
     if mutants:
         print(score_line(mutants))

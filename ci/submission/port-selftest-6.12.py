@@ -98,6 +98,5 @@ s=s.replace('\tif (finished)\n\t\tkvm_vm_free(vm);','\tif (finished) {\n\t\tvcpu
 s=s.replace('\tkvm_vm_free(vm);\n\n\tksft_print_msg("preempted_reported','\tvcpu_stats_close();\n\tkvm_vm_free(vm);\n\n\tksft_print_msg("preempted_reported')
 s=s.replace('\tkvm_vm_free(vm);\n\n\tif (not_realtime','\tvcpu_stats_close();\n\tkvm_vm_free(vm);\n\n\tif (not_realtime')
 s=s.replace('\tkvm_vm_free(vm);\n\n\tksft_print_msg("boundary_reset','\tvcpu_stats_close();\n\tkvm_vm_free(vm);\n\n\tksft_print_msg("boundary_reset')
-s=s.replace('\tkvm_vm_free(vm);\n\n\tksft_print_msg("xen_runstate','\tvcpu_stats_close();\n\tkvm_vm_free(vm);\n\n\tksft_print_msg("xen_runstate')
 assert s.count('vcpu_stats_close();')==6, s.count('vcpu_stats_close();')
 sys.stdout.write(s)

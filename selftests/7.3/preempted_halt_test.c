@@ -919,12 +919,13 @@ static int test_xen_runstate(void)
 	stop_hog(hog);
 	finished &= join_thread(spinner.thread, join_deadline());
 	finished &= join_thread(halter.thread, join_deadline());
-	TEST_ASSERT(finished, "vCPUs did not finish within %u ms", TIMEOUT_MS);
 
 	sync_global_from_guest(vm, spinner_runnable);
 	sync_global_from_guest(vm, spinner_running_again);
 	sync_global_from_guest(vm, halter_runnable);
-	kvm_vm_free(vm);
+	/* A vCPU stuck in KVM_RUN (a lost wake-up) keeps the VM. */
+	if (finished)
+		kvm_vm_free(vm);
 
 	ksft_print_msg("xen_runstate: spinner runnable %lu times, %s; halter runnable %lu times\n",
 		       (ulong)spinner_runnable,
@@ -934,7 +935,10 @@ static int test_xen_runstate(void)
 		ksft_print_msg("xen_runstate: halter (%s) preempted %lu times: no sample\n",
 			       READ_ONCE(halter.realtime) ? "real-time" : "not real-time",
 			       (ulong)halter_preempted);
-	return spinner_running_again && (halter_preempted || !halter_runnable) ?
+	if (!finished)
+		ksft_print_msg("xen_runstate: a vCPU did not finish within %u ms\n",
+			       2 * TIMEOUT_MS);
+	return finished && spinner_running_again && (halter_preempted || !halter_runnable) ?
 	       KSFT_PASS : KSFT_FAIL;
 }
 

@@ -98,6 +98,12 @@ check_matrix "surviving mutant" 1 --cells 7.3/never-reported
 check_log 'SURVIVED: 7.3/never-reported' "surviving mutant not named"
 check_matrix "missing run" 1 --cells 7.3/stale-flag
 check_log '^mismatch: 7.3/stale-flag preempted_reported: expected fail, observed missing$' "a mismatch named on a line of its own"
+# A kernel splat makes every cell of the boot an error: as expected for
+# no-preempted-guard, and it kills the mutant.
+mkdir -p "$tmp/out/7.3/no-preempted-guard"
+sed 's/"pass"/"error"/g' "$tmp/out/7.3/series/results.json" >"$tmp/out/7.3/no-preempted-guard/results.json"
+check_matrix "a splat as expected" 0 --cells 7.3/no-preempted-guard
+check_log 'killed by .*directed_yield' "cells in error kill a mutant"
 # A second platform: its own results directory and expectations; a mutant
 # that one platform kills is killed.
 mkdir -p "$tmp/out/bochs-vmx/7.3/vmx-no-boundary" "$tmp/out/7.3/vmx-no-boundary"
