@@ -6,6 +6,7 @@ names guest addresses vm_vaddr_t: the port adds commented shims and changes
 nothing else.  After a change to the 7.3 selftest, run it and fold the
 result into patch/6.12/series/0001; `make lint` (ci/submission/sources.sh
 --check) fails while the two disagree."""
+import re
 import sys
 s = sys.stdin.read()
 shim='''
@@ -94,9 +95,12 @@ old='''		vcpu_set_msr(vcpus[i], MSR_KVM_STEAL_TIME,
 '''
 assert old in s
 s=s.replace(old, old+'		vcpu_stats_open(vcpus[i], i);\n',1)
-s=s.replace('\tif (finished)\n\t\tkvm_vm_free(vm);','\tif (finished) {\n\t\tvcpu_stats_close();\n\t\tkvm_vm_free(vm);\n\t}')
-s=s.replace('\tkvm_vm_free(vm);\n\n\tksft_print_msg("preempted_reported','\tvcpu_stats_close();\n\tkvm_vm_free(vm);\n\n\tksft_print_msg("preempted_reported')
-s=s.replace('\tkvm_vm_free(vm);\n\n\tif (not_realtime','\tvcpu_stats_close();\n\tkvm_vm_free(vm);\n\n\tif (not_realtime')
-s=s.replace('\tkvm_vm_free(vm);\n\n\tksft_print_msg("boundary_reset','\tvcpu_stats_close();\n\tkvm_vm_free(vm);\n\n\tksft_print_msg("boundary_reset')
-assert s.count('vcpu_stats_close();')==6, s.count('vcpu_stats_close();')
+# Every kvm_vm_free(vm) closes the stats first; one that is the body of an
+# if without braces gets them.
+frees=s.count('kvm_vm_free(vm);')
+s=re.sub(r'^(\t+)if \((.*)\)\n\1\tkvm_vm_free\(vm\);$',
+         lambda m: '%sif (%s) {\n%s\tkvm_vm_free(vm);\n%s}' % (m.group(1), m.group(2), m.group(1), m.group(1)),
+         s, flags=re.M)
+s=re.sub(r'^(\t+)kvm_vm_free\(vm\);$', r'\1vcpu_stats_close();\n\1kvm_vm_free(vm);', s, flags=re.M)
+assert s.count('vcpu_stats_close();') == frees, (frees, s.count('vcpu_stats_close();'))
 sys.stdout.write(s)
