@@ -28,7 +28,8 @@ help:
 	@echo 'make matrix-check    the cells make check runs (on PLATFORM, or on every platform)'
 	@echo 'make lint            checkpatch --strict on every patch, shellcheck, actionlint'
 	@echo 'make bundle          git format-patch series + cover letter in out/bundle/BASE, build checks'
-	@echo 'make bench           the RFC table in a nested guest: out/bench.md, out/bench.png'
+	@echo 'make bench           the RFC table in a nested guest: out/bench.md, out/bench.png;'
+	@echo '                     TLB shootdowns to idle vCPUs, series vs in-host: out/bench-tlb.md'
 	@echo 'make sources         write kunit/ and selftests/ from the series patches'
 	@echo 'make rehearse JOB=lint|fixes|mutants|make|check  a GitHub job (or a first make, make check) in a new Debian root'
 	@echo 'make kvm-leg         the ACCEL=kvm leg, rehearsed in a TCG level-1 KVM host (slow)'
@@ -60,6 +61,7 @@ matrix-check: deps
 
 bench: deps
 	@bench/bench.sh
+	@BENCH_WORKLOAD=tlb bench/bench.sh
 
 bundle: deps
 	@ci/submission/bundle.sh $(BASE)

@@ -5,16 +5,31 @@
 # same bzImage) with kvm-pv-unhalt and kvm-steal-time, vCPUs pinned, in two
 # topologies (one socket sharing the LLC, one socket per core), BENCH_REPS
 # times each, running bench/lu_wake.  Writes out/bench.md and out/bench.png.
+# BENCH_WORKLOAD=tlb: instead, bench/tlb_idle (BENCH_ROUNDS rounds of TLB
+# shootdowns aimed at idle vCPUs), one topology, the level-2 CPU with
+# every PV feature that level 1 offers; writes out/bench-tlb.md.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/../ci/lib.sh"
 
 base=${BASE:-7.3}
-read -r -a variants <<<"${*:-v5.13-logic rfc-fix series}"
 reps=${BENCH_REPS:-3}
 phases=${BENCH_PHASES:-500}
 cpus=${BENCH_CPUS:-4}
+workload=${BENCH_WORKLOAD:-lu_wake}
+rounds=${BENCH_ROUNDS:-200}
 base_field "$base" 1 >/dev/null
+# The default variants: the RFC's table, or for the TLB workload the
+# series and, where the base has it, the KVM_VCPU_IN_HOST RFC on top.
+case $workload in
+lu_wake) dir=bench default="v5.13-logic rfc-fix series" ;;
+tlb)
+	dir=tlb-bench default=series
+	if variant_on_base "$base" in-host; then default="series in-host"; fi
+	;;
+*) die "unknown BENCH_WORKLOAD '$workload' (valid: lu_wake tlb)" ;;
+esac
+read -r -a variants <<<"${*:-$default}"
 for v in "${variants[@]}"; do variant_patches "$base" "$v" >/dev/null; done
 check_accel
 need qemu-system-x86_64 gcc cpio ldd
@@ -27,12 +42,13 @@ trap 'rm -rf "$tmp"' EXIT
 # Level 2: busybox, the workload, an init.  Level 1: the same plus QEMU
 # with its libraries and firmware, the bzImage and the level-2 initramfs.
 gcc -O2 -Wall -static -pthread -o "$tmp/lu_wake" "$ROOT/bench/lu_wake.c"
+gcc -O2 -Wall -static -pthread -o "$tmp/tlb_idle" "$ROOT/bench/tlb_idle.c"
 l2=$tmp/l2
 mkdir -p "$l2"/{bin,proc,sys,dev}
 cp /bin/busybox "$l2/bin/"
 ln -s busybox "$l2/bin/sh"
 install -m 755 "$ROOT/bench/l2-init.sh" "$l2/init"
-cp "$tmp/lu_wake" "$l2/"
+cp "$tmp/lu_wake" "$tmp/tlb_idle" "$l2/"
 l1=$tmp/l1
 qemu_root "$l1"
 mkdir -p "$l1/bench"
@@ -42,14 +58,18 @@ pack "$l2" "$l1/bench/l2.cpio.gz"
 for v in "${variants[@]}"; do
 	"$ROOT/ci/pipeline/tree.sh" --no-checkout "$base" "$v" >/dev/null
 	stage "build $v" "$ROOT/ci/pipeline/build.sh" "$base" "$v"
-	dst=$OUT/$base/$v.bench
+	dst=$OUT/$base/$v.$dir
 	mkdir -p "$dst"
 	cp "$OUT/$base/$v/bzImage" "$dst/bzImage"
 	cp "$dst/bzImage" "$l1/bench/bzImage"
 	pack "$l1" "$dst/initramfs.cpio.gz"
-	SMP=$cpus MEM=4G EXTRA_APPEND="bench_reps=$reps bench_phases=$phases" \
-		stage "bench $v" "$ROOT/ci/pipeline/boot.sh" "$base" "$v.bench"
+	SMP=$cpus MEM=4G EXTRA_APPEND="bench_reps=$reps bench_phases=$phases bench_workload=$workload bench_rounds=$rounds" \
+		stage "bench $v" "$ROOT/ci/pipeline/boot.sh" "$base" "$v.$dir"
 	grep -q '^==== DONE' "$dst/results.log" ||
 		die_log "$dst/console.log" "the bench run of $v did not finish"
 done
-python3 "$ROOT/bench/bench.py" "$OUT/$base" "$OUT" "${variants[@]}"
+if [ "$workload" = tlb ]; then
+	python3 "$ROOT/bench/bench-tlb.py" "$OUT/$base" "$OUT" "${variants[@]}"
+else
+	python3 "$ROOT/bench/bench.py" "$OUT/$base" "$OUT" "${variants[@]}"
+fi

@@ -68,7 +68,10 @@ variant_patches() {
 	local base=$1 variant=$2 row item f found
 	row=$(awk -v v="$variant" '!/^#/ && $1 == v { $1 = ""; print }' "$ROOT/ci/data/variants")
 	[ -n "$row" ] || die "unknown variant '$variant' (valid: $(valid_variants))"
+	variant_on_base "$base" "$variant" ||
+		die "variant '$variant' is for base $(variant_bases "$variant") only, not $base"
 	for item in $row; do
+		case $item in bases=*) continue ;; esac
 		found=
 		for f in "$ROOT/patch/$base/"$item; do
 			[ -f "$f" ] || continue
@@ -154,6 +157,32 @@ check_accel() {
 
 valid_variants() {
 	table_keys variants
+}
+
+# base_variants BASE: the variants of BASE.
+base_variants() {
+	local v names=()
+	for v in $(valid_variants); do
+		if variant_on_base "$1" "$v"; then names+=("$v"); fi
+	done
+	echo "${names[*]}"
+}
+
+# variant_bases VARIANT: the bases of a variant: those of its bases=A,B
+# item in ci/data/variants, or every base.
+variant_bases() {
+	local list
+	table_field variants variant "$1" 1 >/dev/null
+	list=$(awk -v v="$1" '!/^#/ && $1 == v { for (i = 2; i <= NF; i++)
+		if ($i ~ /^bases=/) { sub(/^bases=/, "", $i); gsub(/,/, " ", $i); print $i } }' \
+		"$ROOT/ci/data/variants")
+	echo "${list:-$(valid_bases)}"
+}
+
+# variant_on_base BASE VARIANT: whether VARIANT is a variant of BASE.
+variant_on_base() {
+	case " $(variant_bases "$2") " in *" $1 "*) return 0 ;; esac
+	return 1
 }
 
 # stage NAME CMD...: run a stage, print one line with its elapsed time.

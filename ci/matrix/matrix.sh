@@ -18,7 +18,7 @@ if [ "${1:-}" = --check ]; then
 		read -r -a want <<<"$(awk -v p="$platform" '!/^#/ && $1 == p { $1 = $2 = $3 = $4 = ""; print }' \
 			"$ROOT/ci/data/platforms")"
 		for base in $(valid_bases); do
-			for variant in $(valid_variants); do
+			for variant in $(base_variants "$base"); do
 				case " ${want[*]} " in
 				*" * "* | *" $base/$variant "*) cells+=("$platform/$base/$variant") ;;
 				esac
@@ -29,12 +29,18 @@ else
 	check_platform
 	read -r -a bases <<<"${*:-$(valid_bases)}"
 	read -r -a variants <<<"${VARIANTS:-$(valid_variants)}"
+	for variant in "${variants[@]}"; do variant_bases "$variant" >/dev/null; done
 	for base in "${bases[@]}"; do
 		for variant in "${variants[@]}"; do
-			cells+=("$PLATFORM/$base/$variant")
+			# A variant of other bases only (bases= in
+			# ci/data/variants) has no cell here.
+			if variant_on_base "$base" "$variant"; then
+				cells+=("$PLATFORM/$base/$variant")
+			fi
 		done
 	done
 fi
+[ "${#cells[@]}" -gt 0 ] || die "no cell to run: no variant of ${VARIANTS:-every variant} is of base ${*:-any base}"
 t0=$(date +%s)
 for c in "${cells[@]}"; do
 	IFS=/ read -r platform base variant <<<"$c"

@@ -48,12 +48,16 @@ git -C "$src" worktree remove --force "$wt" >/dev/null 2>&1 || rm -rf "$wt"
 git -C "$src" worktree prune
 git -C "$src" worktree add -q --detach "$wt" base
 gitq() { git -C "$wt" -c user.name="${name:-kvm-preempt-ci}" -c user.email="${email:-ci@localhost}" "$@"; }
-for p in "$ROOT"/patch/"$base"/series/*.patch; do
+# The series, then the RFC on top of it where the base has one (in-host/):
+# one stack, numbered on, whose postings are the lines of ci/data/postings.
+for p in "$ROOT"/patch/"$base"/series/*.patch "$ROOT"/patch/"$base"/in-host/*.patch; do
+	[ -f "$p" ] || continue
 	gitq am -q "$p" >>"$log" 2>&1 || die_log "$log" "$(basename "$p") does not git am onto pristine $base"
 done
-# Every subject must use one of the KVM x86 maintainers' shortlog scopes.
+# Every subject must use one of the KVM x86 maintainers' shortlog scopes,
+# or x86/kvm for the guest side (arch/x86/kernel/kvm.c).
 bad=$(gitq log --format=%s base..HEAD |
-	grep -vE '^KVM: ((x86|VMX|SVM|nVMX|nSVM|x86/mmu|x86/pmu|selftests): )?[A-Z]' || true)
+	grep -vE '^(KVM: ((x86|VMX|SVM|nVMX|nSVM|x86/mmu|x86/pmu|selftests): )?|x86/kvm: )[A-Z]' || true)
 [ -z "$bad" ] || die "subject without a KVM shortlog scope: $bad"
 [ -n "$check" ] && { echo "$base: series applies, subjects scoped"; exit 0; }
 
@@ -84,7 +88,7 @@ peers=$(grep -vE '^(#|-|$)' "$ROOT/ci/data/peer-selftests" | awk '{ n = split($1
 	paste -sd, - | sed 's/,/, /g')
 mapfile -t commits < <(gitq rev-list --reverse base..HEAD)
 sends=()
-while read -r posting kind range template; do
+while read -r posting kind range template pversion; do
 	first=${range%-*} last=${range#*-}
 	if [ "$first" -lt 1 ] || [ "$last" -gt "${#commits[@]}" ] || [ "$first" -gt "$last" ]; then
 		die "posting $posting: patches $range, but the series has ${#commits[@]}"
@@ -96,7 +100,10 @@ while read -r posting kind range template; do
 	*) die "posting $posting: kind $kind is neither PATCH nor RFC" ;;
 	esac
 	from=${commits[$((first - 1))]}
-	gitq format-patch -q --cover-letter -v"$version" "${rfc[@]}" --thread=shallow "${fp[@]}" \
+	# A first posting carries no version.
+	vflag=(-v"${pversion:-$version}")
+	[ "${pversion:-$version}" != 1 ] || vflag=()
+	gitq format-patch -q --cover-letter "${vflag[@]}" "${rfc[@]}" --thread=shallow "${fp[@]}" \
 		--to="$to" --cc="$cc" -o "$out" "$from^..${commits[$((last - 1))]}"
 	cover=$(ls "$out"/*0000-cover-letter.patch)
 	python3 - "$cover" "$ROOT/ci/submission/$template" "$OUT/bundle/table.txt" "$base_line" "$peers" <<'PY'

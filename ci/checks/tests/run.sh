@@ -118,6 +118,8 @@ expect_error "unknown platform (cell)" "$ci/matrix/matrix.py" --out "$tmp/out" -
 # Bad input: one-line errors, non-zero exits.
 expect_error "unknown base" "$ci/pipeline/run.sh" 9.9 series
 expect_error "unknown variant" "$ci/pipeline/run.sh" 7.3 no-such-variant
+expect_error "variant of another base" "$ci/pipeline/run.sh" 6.12 in-host
+expect_error "no cell (matrix)" env VARIANTS=in-host "$ci/matrix/matrix.sh" 6.12
 expect_error "unknown accel" "$ci/pipeline/accel.sh" warp
 expect_error "unknown platform" env PLATFORM=warp "$ci/pipeline/run.sh" 7.3 series
 expect_error "unknown platform (matrix)" "$ci/matrix/matrix.sh" --check warp
@@ -127,6 +129,18 @@ expect_error "corrupt tarball" env KERNEL_TARBALL="$tmp/bad.tar.xz" XDG_CACHE_HO
 mkdir -p "$tmp/bin"
 for t in dirname awk sed cut grep cat nproc; do ln -s "$(command -v "$t")" "$tmp/bin/$t"; done
 expect_error "missing tool" env PATH="$tmp/bin" /bin/bash "$ci/pipeline/boot.sh" 7.3 series
+
+# A variant with bases= (ci/data/variants) is a variant of those bases only.
+# shellcheck source=ci/lib.sh
+v612=$(. "$ci/lib.sh" && base_variants 6.12)
+# shellcheck source=ci/lib.sh
+v73=$(. "$ci/lib.sh" && base_variants 7.3)
+if [[ " $v73 " == *" in-host "* && " $v612 " != *" in-host "* && " $v612 " == *" series "* ]]; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL per-base variants: 6.12: $v612; 7.3: $v73"
+fi
 
 # SIGINT and SIGTERM stop a boot at once, QEMU included.
 mkdir -p "$tmp/fakeqemu" "$tmp/sig/7.3/series"
@@ -319,6 +333,26 @@ fi
 # Every entry point checks the base first.
 expect_error "kunit: unknown base" "$ci/pipeline/kunit.sh" 9.9
 expect_error "bench: unknown base" env BASE=9.9 "$ci/../bench/bench.sh"
+expect_error "bench: unknown workload" env BENCH_WORKLOAD=warp "$ci/../bench/bench.sh"
+expect_error "bench: variant of another base" env BASE=6.12 "$ci/../bench/bench.sh" in-host
+
+# The TLB bench's table: every run of every variant, and a run that
+# reported an error fails it.
+mkdir -p "$tmp/tlb/a.tlb-bench" "$tmp/tlb/b.tlb-bench"
+printf '%s\n' '==== TLB rep=1 pinned=4 rounds=10 cpus=4 tlb_ipi=30 cal_ipi=31 munmap_us_med=900 munmap_us_max=990 wall_ms=80 kvm_feat=0x1007efb' \
+	'==== TLB rep=2 pinned=4 rounds=10 cpus=4 tlb_ipi=27 cal_ipi=29 munmap_us_med=800 munmap_us_max=950 wall_ms=70 kvm_feat=0x1007efb' \
+	>"$tmp/tlb/a.tlb-bench/results.log"
+printf '%s\n' '==== TLB rep=1 pinned=4 rounds=10 cpus=4 tlb_ipi=0 cal_ipi=1 munmap_us_med=90 munmap_us_max=99 wall_ms=60 kvm_feat=0x1047efb' \
+	'==== TLB rep=2 error' >"$tmp/tlb/b.tlb-bench/results.log"
+if "$ci/../bench/bench-tlb.py" "$tmp/tlb" "$tmp/tlb" a >/dev/null &&
+	grep -q '^| a | no | 2 | 30 | 30, 27 | 31, 29 | 0.95 | 900, 800 |$' "$tmp/tlb/bench-tlb.md" &&
+	! "$ci/../bench/bench-tlb.py" "$tmp/tlb" "$tmp/tlb" a b >/dev/null 2>&1 &&
+	grep -q '^| b | yes | 1 |' "$tmp/tlb/bench-tlb.md"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL bench-tlb.py: $(cat "$tmp/tlb/bench-tlb.md" 2>&1)"
+fi
 
 # make bundle refuses a placeholder or missing identity (DCO).
 expect_error "placeholder identity" "$ci/submission/identity.sh" "KVM Preempt Team <kvm-preempt@example.org>"

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""bench-tlb.py RUNS DEST VARIANT...: tabulate the TLB runs of
+BENCH_WORKLOAD=tlb bench/bench.sh (RUNS/VARIANT.tlb-bench/) into
+DEST/bench-tlb.md: one row per level-1 variant with every repetition's
+TLB-flush IPIs that idle vCPUs received (the "TLB" row of the level-2
+guest's /proc/interrupts, and its "CAL" row: function-call IPIs), per
+round and idle vCPU, the munmap() latency and whether level 1 offered
+KVM_FEATURE_STEAL_TIME_IN_HOST.  A run that reported an error, or a
+missing run, fails."""
+import os
+import re
+import statistics
+import sys
+
+FIELD = re.compile(r'(\w+)=([\w.\-]+)')
+IN_HOST = 1 << 18
+
+
+def main():
+    outdir, dest, variants = sys.argv[1], sys.argv[2], sys.argv[3:]
+    rows, errors = [], []
+    for v in variants:
+        try:
+            lines = open(os.path.join(outdir, v + '.tlb-bench', 'results.log'),
+                         errors='replace').read().splitlines()
+        except OSError:
+            errors.append('%s: no results' % v)
+            continue
+        runs = []
+        for line in lines:
+            if not line.startswith('==== TLB '):
+                continue
+            f = dict(FIELD.findall(line))
+            if 'tlb_ipi' not in f:
+                errors.append('%s: %s' % (v, line))
+                continue
+            runs.append(f)
+        if not runs:
+            errors.append('%s: no run' % v)
+            continue
+        rows.append((v, runs))
+    md = os.path.join(dest, 'bench-tlb.md')
+    with open(md, 'w') as f:
+        f.write('| level-1 variant | IN_HOST offered | runs | rounds x idle vCPUs | '
+                'TLB IPIs to idle vCPUs, each run | CAL IPIs, each run | '
+                'TLB IPIs per round and idle vCPU (median) | munmap us median, each run |\n'
+                '|---|---|---|---|---|---|---|---|\n')
+        for v, runs in rows:
+            idle = [int(r['rounds']) * (int(r['cpus']) - 1) for r in runs]
+            offered = {bool(int(r['kvm_feat'], 16) & IN_HOST) for r in runs}
+            f.write('| %s | %s | %d | %s | %s | %s | %.2f | %s |\n' % (
+                v, '/'.join('yes' if o else 'no' for o in sorted(offered)), len(runs),
+                ', '.join(str(i) for i in sorted(set(idle))),
+                ', '.join(r['tlb_ipi'] for r in runs),
+                ', '.join(r['cal_ipi'] for r in runs),
+                statistics.median(int(r['tlb_ipi']) / i for r, i in zip(runs, idle)),
+                ', '.join(r['munmap_us_med'] for r in runs)))
+    print(open(md).read())
+    for e in errors:
+        print('error: ' + e, file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
