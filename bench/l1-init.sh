@@ -35,9 +35,9 @@ fi
 # Level 1's KVM set its TSC rate at boot, from TCG's early calibration;
 # the refined one can differ by more than KVM's 250 ppm tolerance (seen
 # here: 2440.865 MHz detected, 2445.403 MHz refined), and then every level-2
-# vCPU runs in TSC catch-up mode ("user requested TSC rate below hardware
-# speed"), in which level 2 stalled for minutes.  A TSC that is 0.2 % off
-# is harmless to the bench: tolerate 1 %.
+# vCPU gets a TSC rate KVM cannot give it ("user requested TSC rate below
+# hardware speed": no TSC scaling under TCG), and level 2 stalled for
+# minutes.  A TSC that is 0.2 % off is harmless to the bench: tolerate 1 %.
 echo 10000 >/sys/module/kvm/parameters/tsc_tolerance_ppm
 
 reps=$(arg bench_reps)
@@ -84,7 +84,7 @@ l2() {
 # and 7.2 has none for KVM_FEATURE_STEAL_TIME_IN_HOST (18), unless
 # migratable=off (invtsc, which that would add, stays off).  lu_wake's
 # stays as docs/bench.md measured it: with migratable=off its runs were
-# 2-3 times slower and one level 2 panicked (docs/bench.md).
+# 2-5 times slower and one level 2 panicked (docs/bench.md).
 cpu=host,-xsave,+kvm-pv-unhalt,+kvm-steal-time
 tlb_cpu=host,migratable=off,-invtsc,-xsave,+kvm-pv-unhalt,+kvm-steal-time
 
