@@ -8,11 +8,11 @@ round and idle vCPU, the munmap() latency and whether level 1 offered
 KVM_FEATURE_STEAL_TIME_IN_HOST.  A run that reported an error, or a
 missing run, fails."""
 import os
-import re
 import statistics
 import sys
 
-FIELD = re.compile(r'(\w+)=([\w.\-]+)')
+from bench import read_runs
+
 IN_HOST = 1 << 18
 
 
@@ -20,21 +20,10 @@ def main():
     outdir, dest, variants = sys.argv[1], sys.argv[2], sys.argv[3:]
     rows, errors = [], []
     for v in variants:
-        try:
-            lines = open(os.path.join(outdir, v + '.tlb-bench', 'results.log'),
-                         errors='replace').read().splitlines()
-        except OSError:
-            errors.append('%s: no results' % v)
+        runs = read_runs(os.path.join(outdir, v + '.tlb-bench', 'results.log'),
+                         v, 'TLB', 'tlb_ipi', errors)
+        if runs is None:
             continue
-        runs = []
-        for line in lines:
-            if not line.startswith('==== TLB '):
-                continue
-            f = dict(FIELD.findall(line))
-            if 'tlb_ipi' not in f:
-                errors.append('%s: %s' % (v, line))
-                continue
-            runs.append(f)
         if not runs:
             errors.append('%s: no run' % v)
             continue

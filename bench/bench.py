@@ -13,23 +13,34 @@ FIELD = re.compile(r'(\w+)=([\w.\-]+)')
 TOPO = {'llc': '1 socket x N cores (shared LLC)', 'nollc': 'N sockets x 1 core'}
 
 
+def read_runs(path, v, marker, needed, errors):
+    """The fields of each "==== MARKER ..." line of PATH (the results.log
+    of variant V's bench boot), or None if there is no log; a line
+    without the field NEEDED (a run that reported an error) and a missing
+    log are appended to ERRORS."""
+    try:
+        lines = open(path, errors='replace').read().splitlines()
+    except OSError:
+        errors.append('%s: no results' % v)
+        return None
+    runs = []
+    for line in lines:
+        if not line.startswith('==== %s ' % marker):
+            continue
+        f = dict(FIELD.findall(line))
+        if needed not in f:
+            errors.append('%s: %s' % (v, line))
+            continue
+        runs.append(f)
+    return runs
+
+
 def main():
     outdir, dest, variants = sys.argv[1], sys.argv[2], sys.argv[3:]
     runs, errors = {}, []
     for v in variants:
-        try:
-            lines = open(os.path.join(outdir, v + '.bench', 'results.log'),
-                         errors='replace').read().splitlines()
-        except OSError:
-            errors.append('%s: no results' % v)
-            continue
-        for l in lines:
-            if not l.startswith('==== BENCH '):
-                continue
-            f = dict(FIELD.findall(l))
-            if 'wall_ms' not in f:
-                errors.append('%s: %s' % (v, l))
-                continue
+        for f in read_runs(os.path.join(outdir, v + '.bench', 'results.log'),
+                           v, 'BENCH', 'wall_ms', errors) or []:
             runs.setdefault((f['topo'], v), []).append(f)
     rows = []
     for topo in TOPO:

@@ -88,36 +88,34 @@ l2() {
 cpu=host,-xsave,+kvm-pv-unhalt,+kvm-steal-time
 tlb_cpu=host,migratable=off,-invtsc,-xsave,+kvm-pv-unhalt,+kvm-steal-time
 
-# The TLB workload (bench_workload=tlb): one topology.
+# report KIND WHAT PINNED: level 2's "KIND ..." line as "==== KIND WHAT
+# pinned=PINNED ...", or "==== KIND WHAT error" and the end of its log.
+report() {
+	line=$(grep "^$1 " /tmp/l2.log)
+	if [ -n "$line" ]; then
+		echo "==== $1 $2 pinned=$3 ${line#"$1" }" >"$out"
+	else
+		echo "==== $1 $2 error" >"$out"
+		tail -n 15 /tmp/l2.log >"$out"
+	fi
+}
+
 if [ "$(arg bench_workload)" = tlb ]; then
+	# The TLB workload: one topology.
 	for rep in $(seq 1 "${reps:-1}"); do
 		pinned=$(l2 "$tlb_cpu" 1 "$ncpu" "bench_workload=tlb bench_rounds=$(arg bench_rounds)")
-		line=$(grep '^TLB ' /tmp/l2.log)
-		if [ -n "$line" ]; then
-			echo "==== TLB rep=$rep pinned=$pinned ${line#TLB }" >"$out"
-		else
-			echo "==== TLB rep=$rep error" >"$out"
-			tail -n 15 /tmp/l2.log >"$out"
-		fi
+		report TLB "rep=$rep" "$pinned"
 	done
-	echo "==== DONE" >"$out"
-	poweroff -f
+else
+	for topo in llc:1:$ncpu nollc:$ncpu:1; do
+		name=${topo%%:*}
+		s=$(echo "$topo" | cut -d: -f2)
+		c=$(echo "$topo" | cut -d: -f3)
+		for rep in $(seq 1 "${reps:-1}"); do
+			pinned=$(l2 "$cpu" "$s" "$c" "bench_threads=$ncpu bench_phases=${phases:-500}")
+			report BENCH "topo=$name rep=$rep" "$pinned"
+		done
+	done
 fi
-
-for topo in llc:1:$ncpu nollc:$ncpu:1; do
-	name=${topo%%:*}
-	s=$(echo "$topo" | cut -d: -f2)
-	c=$(echo "$topo" | cut -d: -f3)
-	for rep in $(seq 1 "${reps:-1}"); do
-		pinned=$(l2 "$cpu" "$s" "$c" "bench_threads=$ncpu bench_phases=${phases:-500}")
-		line=$(grep '^BENCH ' /tmp/l2.log)
-		if [ -n "$line" ]; then
-			echo "==== BENCH topo=$name rep=$rep pinned=$pinned ${line#BENCH }" >"$out"
-		else
-			echo "==== BENCH topo=$name rep=$rep error" >"$out"
-			tail -n 15 /tmp/l2.log >"$out"
-		fi
-	done
-done
 echo "==== DONE" >"$out"
 poweroff -f
