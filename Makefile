@@ -29,6 +29,7 @@ help:
 	@echo 'make lint            checkpatch --strict on every patch, shellcheck, actionlint'
 	@echo 'make bundle          git format-patch series + cover letter in out/bundle/BASE, build checks'
 	@echo 'make bench           the RFC table in a nested guest: out/bench.md, out/bench.png;'
+	@echo '                     series vs in-host with the CPU that offers IN_HOST: out/bench-full.md;'
 	@echo '                     TLB shootdowns to idle vCPUs, series vs in-host: out/bench-tlb.md'
 	@echo 'make sources         write kunit/ and selftests/ from the series patches'
 	@echo 'make rehearse JOB=lint|fixes|mutants|make|check  a GitHub job (or a first make, make check) in a new Debian root'
@@ -61,6 +62,7 @@ matrix-check: deps
 
 bench: deps
 	@bench/bench.sh
+	@BENCH_L2_CPU=full bench/bench.sh
 	@BENCH_WORKLOAD=tlb bench/bench.sh
 
 bundle: deps

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""bench.py RUNS DEST VARIANT...: tabulate the bench runs of bench/bench.sh
-(RUNS/VARIANT.bench/) into DEST/bench.md (rows: topology x level-1 variant;
-min/median/max of the wall time and of the run delay) and plot the medians
-into DEST/bench.png with gnuplot.  A run that reported an error, or a missing run, fails."""
+"""bench.py [--name NAME] RUNS DEST VARIANT...: tabulate the bench runs of
+bench/bench.sh (RUNS/VARIANT.NAME/, NAME by default "bench") into
+DEST/NAME.md (rows: topology x level-1 variant; the stacked wake-ups and
+the run delay of every run, min/median/max of the wall time) and plot the
+medians into DEST/NAME.png with gnuplot.  A run that reported an error,
+or a missing run, fails."""
 import os
 import re
 import statistics
@@ -36,10 +38,14 @@ def read_runs(path, v, marker, needed, errors):
 
 
 def main():
-    outdir, dest, variants = sys.argv[1], sys.argv[2], sys.argv[3:]
+    args = sys.argv[1:]
+    name = 'bench'
+    if args[:1] == ['--name']:
+        name, args = args[1], args[2:]
+    outdir, dest, variants = args[0], args[1], args[2:]
     runs, errors = {}, []
     for v in variants:
-        for f in read_runs(os.path.join(outdir, v + '.bench', 'results.log'),
+        for f in read_runs(os.path.join(outdir, v + '.' + name, 'results.log'),
                            v, 'BENCH', 'wall_ms', errors) or []:
             runs.setdefault((f['topo'], v), []).append(f)
     rows = []
@@ -54,24 +60,25 @@ def main():
             stacked = [int(r['stacked']) for r in rs]
             rows.append((topo, v, len(rs), wall, delay, stacked,
                          rs[0].get('threads'), rs[0].get('steal_time')))
-    md = os.path.join(dest, 'bench.md')
+    md = os.path.join(dest, name + '.md')
     with open(md, 'w') as f:
-        f.write('| topology | level-1 variant | runs | wall ms min / median / max | '
-                'run delay ms min / median / max | stacked wake-ups (median) | '
+        f.write('| topology | level-1 variant | runs | stacked wake-ups, each run (median) | '
+                'run delay ms, each run (median) | wall ms min / median / max | '
                 'L2 threads / steal time |\n|---|---|---|---|---|---|---|\n')
         for topo, v, n, wall, delay, stacked, threads, st in rows:
-            f.write('| %s | %s | %d | %.0f / %.0f / %.0f | %.0f / %.0f / %.0f | %d | %s / %s |\n' % (
-                TOPO[topo], v, n, min(wall), statistics.median(wall), max(wall),
-                min(delay), statistics.median(delay), max(delay),
-                statistics.median(stacked), threads, 'yes' if st == '1' else 'NO'))
+            f.write('| %s | %s | %d | %s (%d) | %s (%.0f) | %.0f / %.0f / %.0f | %s / %s |\n' % (
+                TOPO[topo], v, n, ', '.join('%d' % x for x in stacked),
+                statistics.median(stacked), ', '.join('%.0f' % x for x in delay),
+                statistics.median(delay), min(wall), statistics.median(wall), max(wall),
+                threads, 'yes' if st == '1' else 'NO'))
     print(open(md).read())
-    data = os.path.join(os.path.dirname(md), 'bench.dat')
+    data = os.path.join(os.path.dirname(md), name + '.dat')
     with open(data, 'w') as f:
         for topo, v, n, wall, delay, stacked, _, _ in rows:
             f.write('"%s\\n%s" %f %f %f\n' % (topo, v, statistics.median(delay),
                                                 statistics.median(wall),
                                                 statistics.median(stacked)))
-    png = os.path.join(os.path.dirname(md), 'bench.png')
+    png = os.path.join(os.path.dirname(md), name + '.png')
     script = '''set terminal png size 900,480
 set output '%s'
 set style data histograms

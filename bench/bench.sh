@@ -8,6 +8,10 @@
 # BENCH_WORKLOAD=tlb: instead, bench/tlb_idle (BENCH_ROUNDS rounds of TLB
 # shootdowns aimed at idle vCPUs), one topology, the level-2 CPU with
 # every PV feature that level 1 offers; writes out/bench-tlb.md.
+# BENCH_L2_CPU=full: lu_wake with that CPU too (default: host, the CPU of
+# the RFC's table; full is the one with which a level 2 on in-host asks
+# for KVM_VCPU_IN_HOST), default variants series and in-host; writes
+# out/bench-full.md and out/bench-full.png.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/../ci/lib.sh"
@@ -18,15 +22,21 @@ phases=${BENCH_PHASES:-500}
 cpus=${BENCH_CPUS:-4}
 workload=${BENCH_WORKLOAD:-lu_wake}
 rounds=${BENCH_ROUNDS:-200}
+l2cpu=${BENCH_L2_CPU:-host}
 base_field "$base" 1 >/dev/null
-# The default variants: the RFC's table, or for the TLB workload the
-# series and, where the base has it, the KVM_VCPU_IN_HOST RFC on top.
-case $workload in
-lu_wake) dir=bench default="v5.13-logic rfc-fix series" ;;
-tlb)
-	dir=tlb-bench default=series
-	if variant_on_base "$base" in-host; then default="series in-host"; fi
-	;;
+case $l2cpu in
+host | full) ;;
+*) die "unknown BENCH_L2_CPU '$l2cpu' (valid: host full)" ;;
+esac
+# The default variants: the RFC's table; with the full CPU, or for the TLB
+# workload, the series and, where the base has it, the KVM_VCPU_IN_HOST
+# RFC on top.
+with_in_host=series
+if variant_on_base "$base" in-host; then with_in_host="series in-host"; fi
+case $workload:$l2cpu in
+lu_wake:host) dir=bench default="v5.13-logic rfc-fix series" ;;
+lu_wake:full) dir=bench-full default=$with_in_host ;;
+tlb:*) dir=tlb-bench default=$with_in_host l2cpu=full ;;
 *) die "unknown BENCH_WORKLOAD '$workload' (valid: lu_wake tlb)" ;;
 esac
 read -r -a variants <<<"${*:-$default}"
@@ -63,7 +73,7 @@ for v in "${variants[@]}"; do
 	cp "$OUT/$base/$v/bzImage" "$dst/bzImage"
 	cp "$dst/bzImage" "$l1/bench/bzImage"
 	pack "$l1" "$dst/initramfs.cpio.gz"
-	SMP=$cpus MEM=4G EXTRA_APPEND="bench_reps=$reps bench_phases=$phases bench_workload=$workload bench_rounds=$rounds" \
+	SMP=$cpus MEM=4G EXTRA_APPEND="bench_reps=$reps bench_phases=$phases bench_workload=$workload bench_rounds=$rounds bench_cpu=$l2cpu" \
 		stage "bench $v" "$ROOT/ci/pipeline/boot.sh" "$base" "$v.$dir"
 	grep -q '^==== DONE' "$dst/results.log" ||
 		die_log "$dst/console.log" "the bench run of $v did not finish"
@@ -71,5 +81,5 @@ done
 if [ "$workload" = tlb ]; then
 	python3 "$ROOT/bench/bench-tlb.py" "$OUT/$base" "$OUT" "${variants[@]}"
 else
-	python3 "$ROOT/bench/bench.py" "$OUT/$base" "$OUT" "${variants[@]}"
+	python3 "$ROOT/bench/bench.py" --name "$dir" "$OUT/$base" "$OUT" "${variants[@]}"
 fi

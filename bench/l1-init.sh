@@ -83,10 +83,10 @@ l2() {
 # QEMU's -cpu host passes on only the PV feature bits it has names for,
 # and 7.2 has none for KVM_FEATURE_STEAL_TIME_IN_HOST (18), unless
 # migratable=off (invtsc, which that would add, stays off).  lu_wake's
-# stays as docs/bench.md measured it: with migratable=off its runs were
-# 2-5 times slower and one level 2 panicked (docs/bench.md).
+# is the RFC table's (bench_cpu=host) unless bench_cpu=full.
+full_cpu=host,migratable=off,-invtsc,-xsave,+kvm-pv-unhalt,+kvm-steal-time
 cpu=host,-xsave,+kvm-pv-unhalt,+kvm-steal-time
-tlb_cpu=host,migratable=off,-invtsc,-xsave,+kvm-pv-unhalt,+kvm-steal-time
+[ "$(arg bench_cpu)" = full ] && cpu=$full_cpu
 
 # report KIND WHAT PINNED: level 2's "KIND ..." line as "==== KIND WHAT
 # pinned=PINNED ...", or "==== KIND WHAT error" and the end of its log.
@@ -103,7 +103,7 @@ report() {
 if [ "$(arg bench_workload)" = tlb ]; then
 	# The TLB workload: one topology.
 	for rep in $(seq 1 "${reps:-1}"); do
-		pinned=$(l2 "$tlb_cpu" 1 "$ncpu" "bench_workload=tlb bench_rounds=$(arg bench_rounds)")
+		pinned=$(l2 "$full_cpu" 1 "$ncpu" "bench_workload=tlb bench_rounds=$(arg bench_rounds)")
 		report TLB "rep=$rep" "$pinned"
 	done
 else

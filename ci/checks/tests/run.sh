@@ -335,6 +335,22 @@ expect_error "kunit: unknown base" "$ci/pipeline/kunit.sh" 9.9
 expect_error "bench: unknown base" env BASE=9.9 "$ci/../bench/bench.sh"
 expect_error "bench: unknown workload" env BENCH_WORKLOAD=warp "$ci/../bench/bench.sh"
 expect_error "bench: variant of another base" env BASE=6.12 "$ci/../bench/bench.sh" in-host
+expect_error "bench: unknown level-2 CPU" env BENCH_L2_CPU=max "$ci/../bench/bench.sh"
+
+# The lu_wake table: the stacked wake-ups and run delay of every run, each
+# topology; NAME names the runs' directories and the table.
+mkdir -p "$tmp/lu/a.bench-full"
+for t in llc nollc; do
+	printf '%s\n' "==== BENCH topo=$t rep=1 pinned=4 threads=4 phases=500 wall_ms=500.0 run_delay_ms=20.4 stacked=3 steal_time=1" \
+		"==== BENCH topo=$t rep=2 pinned=4 threads=4 phases=500 wall_ms=700.0 run_delay_ms=40.8 stacked=995 steal_time=1"
+done >"$tmp/lu/a.bench-full/results.log"
+if "$ci/../bench/bench.py" --name bench-full "$tmp/lu" "$tmp/lu" a >/dev/null 2>&1 &&
+	grep -q '^| N sockets x 1 core | a | 2 | 3, 995 (499) | 20, 41 (31) | 500 / 600 / 700 | 4 / yes |$' "$tmp/lu/bench-full.md"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL bench.py: $(cat "$tmp/lu/bench-full.md" 2>&1)"
+fi
 
 # The TLB bench's table: every run of every variant, and a run that
 # reported an error fails it.
