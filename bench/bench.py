@@ -13,6 +13,7 @@ import sys
 
 FIELD = re.compile(r'(\w+)=([\w.\-]+)')
 TOPO = {'llc': '1 socket x N cores (shared LLC)', 'nollc': 'N sockets x 1 core'}
+IN_HOST = 1 << 18
 
 
 def read_runs(path, v, marker, needed, errors):
@@ -58,23 +59,27 @@ def main():
             wall = [float(r['wall_ms']) for r in rs]
             delay = [float(r['run_delay_ms']) for r in rs]
             stacked = [int(r['stacked']) for r in rs]
+            # Runs of before kvm_feat= was reported say nothing ("?").
+            offered = {'?' if 'kvm_feat' not in r else
+                       'yes' if int(r['kvm_feat'], 16) & IN_HOST else 'no' for r in rs}
             rows.append((topo, v, len(rs), wall, delay, stacked,
-                         rs[0].get('threads'), rs[0].get('steal_time')))
+                         rs[0].get('threads'), rs[0].get('steal_time'),
+                         '/'.join(sorted(offered))))
     md = os.path.join(dest, name + '.md')
     with open(md, 'w') as f:
         f.write('| topology | level-1 variant | runs | stacked wake-ups, each run (median) | '
                 'run delay ms, each run (median) | wall ms min / median / max | '
-                'L2 threads / steal time |\n|---|---|---|---|---|---|---|\n')
-        for topo, v, n, wall, delay, stacked, threads, st in rows:
-            f.write('| %s | %s | %d | %s (%d) | %s (%.0f) | %.0f / %.0f / %.0f | %s / %s |\n' % (
+                'L2 threads / steal time / IN_HOST offered |\n|---|---|---|---|---|---|---|\n')
+        for topo, v, n, wall, delay, stacked, threads, st, offered in rows:
+            f.write('| %s | %s | %d | %s (%d) | %s (%.0f) | %.0f / %.0f / %.0f | %s / %s / %s |\n' % (
                 TOPO[topo], v, n, ', '.join('%d' % x for x in stacked),
                 statistics.median(stacked), ', '.join('%.0f' % x for x in delay),
                 statistics.median(delay), min(wall), statistics.median(wall), max(wall),
-                threads, 'yes' if st == '1' else 'NO'))
+                threads, 'yes' if st == '1' else 'NO', offered))
     print(open(md).read())
     data = os.path.join(os.path.dirname(md), name + '.dat')
     with open(data, 'w') as f:
-        for topo, v, n, wall, delay, stacked, _, _ in rows:
+        for topo, v, n, wall, delay, stacked, _, _, _ in rows:
             f.write('"%s\\n%s" %f %f %f\n' % (topo, v, statistics.median(delay),
                                                 statistics.median(wall),
                                                 statistics.median(stacked)))

@@ -8,10 +8,11 @@
  * for them and woken threads stack on busy vCPUs.
  *
  * Prints one line:
- *   BENCH threads=N phases=P wall_ms=W run_delay_ms=D stacked=S
+ *   BENCH threads=N phases=P wall_ms=W run_delay_ms=D stacked=S kvm_feat=F
  * run_delay_ms: the threads' total time runnable but waiting for a CPU
  * (schedstat), the scheduler-level figure of the mechanism; stacked: phases
- * in which a woken thread found another thread of the set on its CPU.
+ * in which a woken thread found another thread of the set on its CPU;
+ * kvm_feat: CPUID 0x40000001 EAX, the KVM PV features offered.
  *
  * Each thread starts on a CPU of its own (thread i on the i-th CPU of the
  * process's mask), then may run anywhere: where threads are after the
@@ -22,6 +23,7 @@
  * phase, in some runs of every variant, none in the others.
  */
 #define _GNU_SOURCE
+#include <cpuid.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
@@ -121,6 +123,7 @@ int main(int argc, char **argv)
 {
 	pthread_t th[64];
 	pthread_attr_t attr;
+	unsigned int eax, ebx, ecx, edx;
 	cpu_set_t one;
 	double t0, t1;
 	int i, c, n;
@@ -162,8 +165,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < nthreads; i++)
 		pthread_join(th[i], NULL);
 	t1 = now_ms();
-	printf("BENCH threads=%d phases=%d wall_ms=%.1f run_delay_ms=%.1f stacked=%ld\n",
+	__cpuid(0x40000001, eax, ebx, ecx, edx);
+	printf("BENCH threads=%d phases=%d wall_ms=%.1f run_delay_ms=%.1f stacked=%ld kvm_feat=%#x\n",
 	       nthreads, phases, t1 - t0, atomic_load(&total_delay_ns) / 1e6,
-	       atomic_load(&stacked));
+	       atomic_load(&stacked), eax);
 	return 0;
 }
