@@ -18,10 +18,10 @@ IN_HOST = 1 << 18
 
 def main():
     outdir, dest, variants = sys.argv[1], sys.argv[2], sys.argv[3:]
-    rows, errors = [], []
+    rows, errors, stalls = [], [], []
     for v in variants:
         runs = read_runs(os.path.join(outdir, v + '.tlb-bench', 'results.log'),
-                         v, 'TLB', 'tlb_ipi', errors)
+                         v, 'TLB', 'tlb_ipi', errors, stalls)
         if runs is None:
             continue
         if not runs:
@@ -44,6 +44,8 @@ def main():
                 ', '.join(r['cal_ipi'] for r in runs),
                 statistics.median(int(r['tlb_ipi']) / i for r, i in zip(runs, idle)),
                 ', '.join(r['munmap_us_med'] for r in runs)))
+        f.write('\nLevel 2 started again after it stalled (or crashed) without its line: %s.\n'
+                % (', '.join(stalls) if stalls else 'never'))
     print(open(md).read())
     for e in errors:
         print('error: ' + e, file=sys.stderr)

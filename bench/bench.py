@@ -16,11 +16,12 @@ TOPO = {'llc': '1 socket x N cores (shared LLC)', 'nollc': 'N sockets x 1 core'}
 IN_HOST = 1 << 18
 
 
-def read_runs(path, v, marker, needed, errors):
+def read_runs(path, v, marker, needed, errors, stalls=None):
     """The fields of each "==== MARKER ..." line of PATH (the results.log
     of variant V's bench boot), or None if there is no log; a line
     without the field NEEDED (a run that reported an error) and a missing
-    log are appended to ERRORS."""
+    log are appended to ERRORS, and each "==== STALL MARKER WHAT" line (a
+    level 2 that was started again) to STALLS as "V WHAT"."""
     try:
         lines = open(path, errors='replace').read().splitlines()
     except OSError:
@@ -28,6 +29,8 @@ def read_runs(path, v, marker, needed, errors):
         return None
     runs = []
     for line in lines:
+        if line.startswith('==== STALL %s ' % marker) and stalls is not None:
+            stalls.append('%s %s' % (v, line[len('==== STALL %s ' % marker):]))
         if not line.startswith('==== %s ' % marker):
             continue
         f = dict(FIELD.findall(line))
@@ -44,10 +47,10 @@ def main():
     if args[:1] == ['--name']:
         name, args = args[1], args[2:]
     outdir, dest, variants = args[0], args[1], args[2:]
-    runs, errors = {}, []
+    runs, errors, stalls = {}, [], []
     for v in variants:
         for f in read_runs(os.path.join(outdir, v + '.' + name, 'results.log'),
-                           v, 'BENCH', 'wall_ms', errors) or []:
+                           v, 'BENCH', 'wall_ms', errors, stalls) or []:
             runs.setdefault((f['topo'], v), []).append(f)
     rows = []
     for topo in TOPO:
@@ -76,6 +79,8 @@ def main():
                 statistics.median(stacked), ', '.join('%.0f' % x for x in delay),
                 statistics.median(delay), min(wall), statistics.median(wall), max(wall),
                 threads, 'yes' if st == '1' else 'NO', offered))
+        f.write('\nLevel 2 started again after it stalled (or crashed) without its line: %s.\n'
+                % (', '.join(stalls) if stalls else 'never'))
     print(open(md).read())
     data = os.path.join(os.path.dirname(md), name + '.dat')
     with open(data, 'w') as f:

@@ -344,8 +344,10 @@ for t in llc nollc; do
 	printf '%s\n' "==== BENCH topo=$t rep=1 pinned=4 threads=4 phases=500 wall_ms=500.0 run_delay_ms=20.4 stacked=3 kvm_feat=0x1047efb steal_time=1" \
 		"==== BENCH topo=$t rep=2 pinned=4 threads=4 phases=500 wall_ms=700.0 run_delay_ms=40.8 stacked=995 kvm_feat=0x1047efb steal_time=1"
 done >"$tmp/lu/a.bench-full/results.log"
+echo "==== STALL BENCH topo=nollc rep=2" >>"$tmp/lu/a.bench-full/results.log"
 if "$ci/../bench/bench.py" --name bench-full "$tmp/lu" "$tmp/lu" a >/dev/null 2>&1 &&
-	grep -q '^| N sockets x 1 core | a | 2 | 3, 995 (499) | 20, 41 (31) | 500 / 600 / 700 | 4 / yes / yes |$' "$tmp/lu/bench-full.md"; then
+	grep -q '^| N sockets x 1 core | a | 2 | 3, 995 (499) | 20, 41 (31) | 500 / 600 / 700 | 4 / yes / yes |$' "$tmp/lu/bench-full.md" &&
+	grep -q '^Level 2 started again .*: a topo=nollc rep=2\.$' "$tmp/lu/bench-full.md"; then
 	pass=$((pass + 1))
 else
 	fail=$((fail + 1))
