@@ -71,7 +71,7 @@ variant_patches() {
 	variant_on_base "$base" "$variant" ||
 		die "variant '$variant' is for base $(variant_bases "$variant") only, not $base"
 	for item in $row; do
-		case $item in bases=*) continue ;; esac
+		case $item in *=*) continue ;; esac
 		found=
 		for f in "$ROOT/patch/$base/"$item; do
 			[ -f "$f" ] || continue
@@ -168,15 +168,25 @@ base_variants() {
 	echo "${names[*]}"
 }
 
+# variant_items VARIANT KEY: the values of a variant's KEY=VALUE items in
+# ci/data/variants, one a line (the other items are its patches).
+variant_items() {
+	table_field variants variant "$1" 1 >/dev/null
+	awk -v v="$1" -v k="$2=" '!/^#/ && $1 == v { for (i = 2; i <= NF; i++)
+		if (index($i, k) == 1) print substr($i, length(k) + 1) }' "$ROOT/ci/data/variants"
+}
+
 # variant_bases VARIANT: the bases of a variant: those of its bases=A,B
-# item in ci/data/variants, or every base.
+# item, or every base.
 variant_bases() {
 	local list
-	table_field variants variant "$1" 1 >/dev/null
-	list=$(awk -v v="$1" '!/^#/ && $1 == v { for (i = 2; i <= NF; i++)
-		if ($i ~ /^bases=/) { sub(/^bases=/, "", $i); gsub(/,/, " ", $i); print $i } }' \
-		"$ROOT/ci/data/variants")
+	list=$(variant_items "$1" bases | tr ',' ' ')
 	echo "${list:-$(valid_bases)}"
+}
+
+# variant_config VARIANT: the config lines of a variant's config= items.
+variant_config() {
+	variant_items "$1" config
 }
 
 # variant_on_base BASE VARIANT: whether VARIANT is a variant of BASE.

@@ -11,6 +11,15 @@ log=$dst/build.log
 mkdir -p "$bld" "$(dirname "$log")"
 need make gcc flex bison bc
 frag=$ROOT/ci/data/config/kvm-host.config
+# A variant's config= items (ci/data/variants) are added to the fragment;
+# a variant without any keeps the fragment itself, and so its key.
+extra=$(variant_config "$variant")
+if [ -n "$extra" ]; then
+	mkdir -p "$WORK/$base"
+	{ cat "$frag"; echo "# config= of $variant (ci/data/variants)"; echo "$extra"; } \
+		>"$WORK/$base/$variant.config"
+	frag=$WORK/$base/$variant.config
+fi
 kmake() { make -C "$src" O="$bld" CC="$KCC" -j"$JOBS" "$@"; }
 
 # A kernel is what it is made of (ci/pipeline/kernel-key.sh).  One built before from
