@@ -142,6 +142,18 @@ else
 	echo "FAIL per-base variants: 6.12: $v612; 7.3: $v73"
 fi
 
+# A variant's config= items (ci/data/variants) are config lines of its own,
+# not patches; a variant without any has none.
+# shellcheck source=ci/lib.sh
+cfg=$(. "$ci/lib.sh" && variant_config in-host && echo "series: [$(variant_config series)]" &&
+	{ variant_patches 7.3 in-host | grep -c '=' || true; })
+if [ "$cfg" = "$(printf '%s\n' CONFIG_KVM_GUEST_PREEMPT_KUNIT_TEST=y 'series: []' 0)" ]; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL variant config: $cfg"
+fi
+
 # SIGINT and SIGTERM stop a boot at once, QEMU included.
 mkdir -p "$tmp/fakeqemu" "$tmp/sig/7.3/series"
 printf '#!/bin/sh\necho $$ >"%s/qemu.pid"\nexec sleep 300\n' "$tmp" >"$tmp/fakeqemu/qemu-system-x86_64"
