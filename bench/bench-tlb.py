@@ -44,7 +44,7 @@ def main():
                 ', '.join(r['cal_ipi'] for r in runs),
                 statistics.median(int(r['tlb_ipi']) / i for r, i in zip(runs, idle)),
                 ', '.join(r['munmap_us_med'] for r in runs)))
-        f.write('\nLevel 2 started again after it stalled (or crashed) without its line: %s.\n'
+        f.write('\nStarted again after a stall or a crash (a level-2 run, or a whole level-1 boot): %s.\n'
                 % (', '.join(stalls) if stalls else 'never'))
     print(open(md).read())
     for e in errors:

@@ -21,7 +21,8 @@ def read_runs(path, v, marker, needed, errors, stalls=None):
     of variant V's bench boot), or None if there is no log; a line
     without the field NEEDED (a run that reported an error) and a missing
     log are appended to ERRORS, and each "==== STALL MARKER WHAT" line (a
-    level 2 that was started again) to STALLS as "V WHAT"."""
+    level-2 run or a level-1 boot that was started again) to STALLS as
+    "V WHAT"."""
     try:
         lines = open(path, errors='replace').read().splitlines()
     except OSError:
@@ -79,7 +80,7 @@ def main():
                 statistics.median(stacked), ', '.join('%.0f' % x for x in delay),
                 statistics.median(delay), min(wall), statistics.median(wall), max(wall),
                 threads, 'yes' if st == '1' else 'NO', offered))
-        f.write('\nLevel 2 started again after it stalled (or crashed) without its line: %s.\n'
+        f.write('\nStarted again after a stall or a crash (a level-2 run, or a whole level-1 boot): %s.\n'
                 % (', '.join(stalls) if stalls else 'never'))
     print(open(md).read())
     data = os.path.join(os.path.dirname(md), name + '.dat')

@@ -359,7 +359,7 @@ done >"$tmp/lu/a.bench-full/results.log"
 echo "==== STALL BENCH topo=nollc rep=2" >>"$tmp/lu/a.bench-full/results.log"
 if "$ci/../bench/bench.py" --name bench-full "$tmp/lu" "$tmp/lu" a >/dev/null 2>&1 &&
 	grep -q '^| N sockets x 1 core | a | 2 | 3, 995 (499) | 20, 41 (31) | 500 / 600 / 700 | 4 / yes / yes |$' "$tmp/lu/bench-full.md" &&
-	grep -q '^Level 2 started again .*: a topo=nollc rep=2\.$' "$tmp/lu/bench-full.md"; then
+	grep -q '^Started again after .*: a topo=nollc rep=2\.$' "$tmp/lu/bench-full.md"; then
 	pass=$((pass + 1))
 else
 	fail=$((fail + 1))
