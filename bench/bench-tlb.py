@@ -11,9 +11,7 @@ import os
 import statistics
 import sys
 
-from bench import read_runs
-
-IN_HOST = 1 << 18
+from bench import in_host_offered, read_runs, stalls_line
 
 
 def main():
@@ -36,16 +34,15 @@ def main():
                 '|---|---|---|---|---|---|---|---|\n')
         for v, runs in rows:
             idle = [int(r['rounds']) * (int(r['cpus']) - 1) for r in runs]
-            offered = {bool(int(r['kvm_feat'], 16) & IN_HOST) for r in runs}
+            offered = {in_host_offered(r) for r in runs}
             f.write('| %s | %s | %d | %s | %s | %s | %.2f | %s |\n' % (
-                v, '/'.join('yes' if o else 'no' for o in sorted(offered)), len(runs),
+                v, '/'.join(sorted(offered)), len(runs),
                 ', '.join(str(i) for i in sorted(set(idle))),
                 ', '.join(r['tlb_ipi'] for r in runs),
                 ', '.join(r['cal_ipi'] for r in runs),
                 statistics.median(int(r['tlb_ipi']) / i for r, i in zip(runs, idle)),
                 ', '.join(r['munmap_us_med'] for r in runs)))
-        f.write('\nStarted again after a stall or a crash (a level-2 run, or a whole level-1 boot): %s.\n'
-                % (', '.join(stalls) if stalls else 'never'))
+        f.write(stalls_line(stalls))
     print(open(md).read())
     for e in errors:
         print('error: ' + e, file=sys.stderr)

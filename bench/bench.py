@@ -16,6 +16,20 @@ TOPO = {'llc': '1 socket x N cores (shared LLC)', 'nollc': 'N sockets x 1 core'}
 IN_HOST = 1 << 18
 
 
+def in_host_offered(run):
+    """Whether level 2 was offered KVM_FEATURE_STEAL_TIME_IN_HOST in RUN:
+    'yes', 'no', or '?' for a run of before kvm_feat= was reported."""
+    if 'kvm_feat' not in run:
+        return '?'
+    return 'yes' if int(run['kvm_feat'], 16) & IN_HOST else 'no'
+
+
+def stalls_line(stalls):
+    """The line under a table that lists the runs started again."""
+    return ('\nStarted again after a stall or a crash (a level-2 run, or a whole '
+            'level-1 boot): %s.\n' % (', '.join(stalls) if stalls else 'never'))
+
+
 def read_runs(path, v, marker, needed, errors, stalls=None):
     """The fields of each "==== MARKER ..." line of PATH (the results.log
     of variant V's bench boot), or None if there is no log; a line
@@ -63,9 +77,7 @@ def main():
             wall = [float(r['wall_ms']) for r in rs]
             delay = [float(r['run_delay_ms']) for r in rs]
             stacked = [int(r['stacked']) for r in rs]
-            # Runs of before kvm_feat= was reported say nothing ("?").
-            offered = {'?' if 'kvm_feat' not in r else
-                       'yes' if int(r['kvm_feat'], 16) & IN_HOST else 'no' for r in rs}
+            offered = {in_host_offered(r) for r in rs}
             rows.append((topo, v, len(rs), wall, delay, stacked,
                          rs[0].get('threads'), rs[0].get('steal_time'),
                          '/'.join(sorted(offered))))
@@ -80,8 +92,7 @@ def main():
                 statistics.median(stacked), ', '.join('%.0f' % x for x in delay),
                 statistics.median(delay), min(wall), statistics.median(wall), max(wall),
                 threads, 'yes' if st == '1' else 'NO', offered))
-        f.write('\nStarted again after a stall or a crash (a level-2 run, or a whole level-1 boot): %s.\n'
-                % (', '.join(stalls) if stalls else 'never'))
+        f.write(stalls_line(stalls))
     print(open(md).read())
     data = os.path.join(os.path.dirname(md), name + '.dat')
     with open(data, 'w') as f:

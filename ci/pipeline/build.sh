@@ -45,12 +45,15 @@ checkout_variant "$src" "$variant"
 } >"$log" 2>&1 || die_log "$log" "configuring $base failed"
 # Every option of the fragment must survive olddefconfig, except the
 # series' KUnit suites (CONFIG_KVM_*_PREEMPT_KUNIT_TEST) where the variant's
-# tree does not define them (upstream: the base and the selftest alone).
+# tree does not define them (upstream: the base and the selftest alone):
+# the host's in arch/x86/kvm/Kconfig, the guest's (the in-host RFC's, a
+# config= item) in arch/x86/Kconfig.
 missing=$(grep '^CONFIG_' "$frag" | while read -r l; do
 	sym=${l%%=*}
 	case $sym in
 	CONFIG_KVM_*_PREEMPT_KUNIT_TEST)
-		grep -qs "^config ${sym#CONFIG_}\$" "$src/arch/x86/kvm/Kconfig" || continue ;;
+		grep -qs "^config ${sym#CONFIG_}\$" "$src/arch/x86/kvm/Kconfig" "$src/arch/x86/Kconfig" ||
+			continue ;;
 	esac
 	case $l in
 	*=n) grep -q "^$sym=" "$bld/.config" && echo "$l" ;;
