@@ -135,6 +135,7 @@ def main():
         if res.get('quirk_reboots'):
             reboots['/'.join((platform, base, variant))] = res['quirk_reboots']
         cells = sorted(set(exp) | set(got or {}))
+        dst = os.path.dirname(path)
         for cell in cells:
             want = exp.get(cell, 'unlisted')
             have = 'missing' if got is None else got.get(cell, 'absent')
@@ -145,6 +146,8 @@ def main():
                 failed += not ok
             report.append({'platform': platform, 'base': base, 'variant': variant,
                            'cell': cell, 'expected': want, 'observed': have, 'ok': ok})
+            if not ok:
+                report[-1]['why'] = reasons(res, dst, cell)
         if variant in is_mutant:
             mutants.setdefault('%s/%s' % (base, variant), {})[platform] = (
                 None if got is None else [c for c in cells if got.get(c) in ('fail', 'error')])
@@ -159,6 +162,8 @@ def main():
             print('mismatch: %s %s: expected %s, observed %s' % (
                 run_name((r['platform'], r['base'], r['variant'])), r['cell'],
                 r['expected'], r['observed']))
+            for line in r['why']:
+                print('  ' + line)
     # Boots ended by a known platform quirk (ci/data/quirks), booted again.
     for c, n in reboots.items():
         print('reboots after a platform quirk: %s %d' % (c, n))
@@ -232,6 +237,36 @@ def score_line(mutants):
         len(killed), len(mutants),
         ''.join('; SURVIVED: ' + m for m in mutants if m not in killed | missing),
         ''.join('; MISSING: ' + m for m in mutants if m in missing))
+
+
+def reasons(res, dst, cell):
+    """Why a cell of one run's results.json is what it is: the judge's
+    reason and the last lines of each test behind the cell, so that a
+    mismatch in a CI log can be understood without the run's files."""
+    if not res:
+        return ['no results.json (the run did not complete)']
+    out = []
+    if res.get('boot', 'ok') != 'ok':
+        out.append('boot: %s' % res['boot'])
+    out += ['splat: %s' % l for l in res.get('splats', [])[:3]]
+    kunit = res.get('kunit', {}).get(cell)
+    if isinstance(kunit, dict) and kunit.get('why'):
+        out.append('%s: %s' % (cell, kunit['why']))
+    try:
+        with open(os.path.join(dst, 'tests')) as f:
+            kinds = dict(reversed(l.split()) for l in f if l.strip())
+    except OSError:
+        kinds = {}
+    for t, st in sorted(res.get('selftests', {}).items()):
+        if st.get('status') == 'pass':
+            continue
+        mine = (kinds.get(t) == 'peer' if cell == 'peer' else
+                cell.split(':')[0] == t or
+                any(p.split()[0].rstrip(':') == cell for p in st.get('points', {}) if p))
+        if mine:
+            out.append('%s: %s%s' % (t, st['status'], ': %s' % st['why'] if st.get('why') else ''))
+            out += ['| ' + l for l in st.get('tail', [])]
+    return out
 
 
 def run_name(run):

@@ -20,6 +20,7 @@ PLAN = re.compile(r'^(\s*)1\.\.(\d+)')
 PREFIX = re.compile(r'^\[\s*\d+\.\d+\] ')
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'data')
 QUIRK_EXIT = 3
+TAIL = 4
 
 
 def quirks_of(platform):
@@ -138,6 +139,9 @@ def judge_run(run, quirks=()):
         v.update(status='fail', why='rc=%d' % rc)
     else:
         v['status'] = 'pass'
+    if v['status'] != 'pass':
+        # The run's last lines, so that a mismatch can say what happened.
+        v['tail'] = [l for l in run['lines'] if l.strip()][-TAIL:]
     return v
 
 
@@ -151,9 +155,10 @@ def merge_runs(verdicts):
             d = points.setdefault(p['name'], {'runs': 0, 'pass': 0, 'fail': 0, 'skip': 0})
             d['runs'] += 1
             d[p['status']] += 1
-    why = [v.get('why') for v in verdicts if v.get('why')]
+    # The reason is the worst run's: the one that gave the status.
+    worst = next(v for v in verdicts if v['status'] == status)
     return {'status': status, 'runs': len(verdicts), 'points': points,
-            'why': why[0] if why else None,
+            'why': worst.get('why'), 'tail': worst.get('tail', []),
             'failed_runs': sum(1 for v in verdicts if v['status'] != 'pass'),
             'quirk_runs': sum(1 for v in verdicts if v['status'] == 'quirk')}
 

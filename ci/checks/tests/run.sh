@@ -98,6 +98,17 @@ check_matrix "surviving mutant" 1 --cells 7.3/never-reported
 check_log 'SURVIVED: 7.3/never-reported' "surviving mutant not named"
 check_matrix "missing run" 1 --cells 7.3/stale-flag
 check_log '^mismatch: 7.3/stale-flag preempted_reported: expected fail, observed missing$' "a mismatch named on a line of its own"
+# A mismatch says why, with the last lines of the test behind the cell:
+# a CI log shows no more than its end.
+mkdir -p "$tmp/out/7.3/wakeup-not-ready"
+echo 'peer x86/sync_regs_test' >"$tmp/out/7.3/wakeup-not-ready/tests"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); d["cells"]["peer"] = "error"
+d["selftests"] = {"x86/sync_regs_test": {"status": "error", "why": "TAP plan 10, 9 results",
+                  "tail": ["ok 10 sync_regs_test.race_inj_pen"]}}
+json.dump(d, open(sys.argv[2], "w"))' "$tmp/out/7.3/series/results.json" "$tmp/out/7.3/wakeup-not-ready/results.json"
+check_matrix "a peer test in error" 1 --cells 7.3/wakeup-not-ready
+check_log '^  x86/sync_regs_test: error: TAP plan 10, 9 results$' "a mismatch without its reason"
+check_log '^  | ok 10 sync_regs_test.race_inj_pen$' "a mismatch without the test's last lines"
 # A kernel splat makes every cell of the boot an error: as expected for
 # no-preempted-guard, and it kills the mutant.
 mkdir -p "$tmp/out/7.3/no-preempted-guard"
