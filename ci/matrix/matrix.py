@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from xml.sax.saxutils import escape as _escape
@@ -109,6 +110,9 @@ def main():
     ap.add_argument('--markdown')
     ap.add_argument('--json')
     ap.add_argument('--junit')
+    ap.add_argument('--keep', metavar='DIR',
+                    help='copy the logs of every run with a mismatch to DIR/RUN/, '
+                    'so that they outlive a CI clone')
     ap.add_argument('--text', metavar='BASE',
                     help='print the last matrix of BASE (matrix.json) as plain text; '
                     'refused if it tested other patches than the current ones')
@@ -164,6 +168,9 @@ def main():
                 r['expected'], r['observed']))
             for line in r['why']:
                 print('  ' + line)
+    if a.keep:
+        keep_logs(a.keep, a.out, {(r['platform'], r['base'], r['variant'])
+                                  for r in report if not r['ok']})
     # Boots ended by a known platform quirk (ci/data/quirks), booted again.
     for c, n in reboots.items():
         print('reboots after a platform quirk: %s %d' % (c, n))
@@ -237,6 +244,19 @@ def score_line(mutants):
         len(killed), len(mutants),
         ''.join('; SURVIVED: ' + m for m in mutants if m not in killed | missing),
         ''.join('; MISSING: ' + m for m in mutants if m in missing))
+
+
+def keep_logs(keep, out, runs):
+    """The logs and verdicts of RUNS, copied to KEEP/[PLATFORM/]BASE/VARIANT."""
+    for run in sorted(runs):
+        src = results_dir(out, *run)
+        dst = results_dir(keep, *run)
+        os.makedirs(dst, exist_ok=True)
+        for n in sorted(os.listdir(src)) if os.path.isdir(src) else []:
+            if n.endswith(('.log', '.json')) or n in ('tests', 'source.info'):
+                shutil.copy(os.path.join(src, n), dst)
+    if runs:
+        print('logs of the runs with a mismatch: %s' % keep)
 
 
 def reasons(res, dst, cell):

@@ -51,5 +51,15 @@ for c in "${cells[@]}"; do
 done
 echo "== matrix ($(($(date +%s) - t0)) s)"
 mkdir -p "$OUT"
+# The logs of a run with a mismatch are kept in the cache too (the last
+# five matrices with one), so that a CI clone's failure can be read after
+# the clone is gone.
+failed=$CACHE/failed
+rc=0
 "$ROOT/ci/matrix/matrix.py" --cells "${cells[@]}" --markdown "$OUT/matrix.md" \
-	--json "$OUT/matrix.json" --junit "$OUT/junit.xml"
+	--json "$OUT/matrix.json" --junit "$OUT/junit.xml" \
+	--keep "$failed/$(date -u +%Y%m%dT%H%M%SZ)" || rc=$?
+if [ -d "$failed" ]; then
+	find "$failed" -mindepth 1 -maxdepth 1 -type d | sort | head -n -5 | xargs -r rm -rf
+fi
+exit "$rc"

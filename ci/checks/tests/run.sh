@@ -109,6 +109,14 @@ json.dump(d, open(sys.argv[2], "w"))' "$tmp/out/7.3/series/results.json" "$tmp/o
 check_matrix "a peer test in error" 1 --cells 7.3/wakeup-not-ready
 check_log '^  x86/sync_regs_test: error: TAP plan 10, 9 results$' "a mismatch without its reason"
 check_log '^  | ok 10 sync_regs_test.race_inj_pen$' "a mismatch without the test's last lines"
+# ... and its logs are kept where a CI clone's end does not take them.
+check_matrix "keep a mismatch's logs" 1 --cells 7.3/wakeup-not-ready 7.3/series --keep "$tmp/keep"
+if [ -f "$tmp/keep/7.3/wakeup-not-ready/tests" ] && [ ! -e "$tmp/keep/7.3/series" ]; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL matrix --keep: not the logs of the run with a mismatch alone"
+fi
 # A kernel splat makes every cell of the boot an error: as expected for
 # no-preempted-guard, and it kills the mutant.
 mkdir -p "$tmp/out/7.3/no-preempted-guard"
