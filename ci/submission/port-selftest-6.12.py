@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """port-selftest-6.12.py < 7.3's preempted_halt_test.c > 6.12's: the 6.12 LTS
 port of the project's selftest, made from the 7.3 one.  6.12's selftest
-library lacks vcpu_get_stat(), pin_self_to_cpu(), sti() and cli(), and
-names guest addresses vm_vaddr_t: the port adds commented shims and changes
-nothing else.  After a change to the 7.3 selftest, run it and fold the
+library lacks vcpu_get_stat(), pin_self_to_cpu(), kvm_pthread_create(),
+sti() and cli(), and names guest addresses vm_vaddr_t: the port adds
+commented shims and changes nothing else.  After a change to the 7.3 selftest, run it and fold the
 result into patch/6.12/series/0001; `make lint` (ci/submission/sources.sh
 --check) fails while the two disagree."""
 import re
@@ -12,8 +12,18 @@ s = sys.stdin.read()
 shim='''
 /*
  * Backport to 6.12: its selftest library has neither vcpu_get_stat(),
- * pin_self_to_cpu(), nor sti() and cli(); provide equivalents.
+ * pin_self_to_cpu(), kvm_pthread_create(), nor sti() and cli(); provide
+ * equivalents.
  */
+static inline void kvm_pthread_create(pthread_t *thread,
+				      const pthread_attr_t *attr,
+				      void *(*fn)(void *), void *arg)
+{
+	int r = pthread_create(thread, attr, fn, arg);
+
+	TEST_ASSERT(!r, "pthread_create() failed: %d", r);
+}
+
 static inline void sti(void)
 {
 	asm volatile("sti");

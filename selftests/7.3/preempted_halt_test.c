@@ -372,13 +372,6 @@ static void watcher_guest_code(void)
 	GUEST_DONE();
 }
 
-static void start_thread(pthread_t *thread, void *(*fn)(void *), void *arg)
-{
-	int r = pthread_create(thread, NULL, fn, arg);
-
-	TEST_ASSERT(!r, "pthread_create() failed: %d", r);
-}
-
 /*
  * The deadline to join threads whose guest code gives up after TIMEOUT_MS:
  * twice that, so that a guest that gave up is told apart from a vCPU that
@@ -388,15 +381,18 @@ static struct timespec join_deadline(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += 2 * TIMEOUT_MS / 1000;
 	return ts;
 }
 
-/* Join a thread by a deadline; false if it did not end by then. */
+/*
+ * Join a thread by a deadline on CLOCK_MONOTONIC, which a step of the
+ * wall clock does not move; false if it did not end by then.
+ */
 static bool join_thread(pthread_t thread, struct timespec deadline)
 {
-	return !pthread_timedjoin_np(thread, NULL, &deadline);
+	return !pthread_clockjoin_np(thread, NULL, CLOCK_MONOTONIC, &deadline);
 }
 
 static u64 now_ms(void)
@@ -530,7 +526,7 @@ static void *hog_thread(void *arg)
 static void start_hog(pthread_t *hog)
 {
 	WRITE_ONCE(hog_stop, false);
-	start_thread(hog, hog_thread, NULL);
+	kvm_pthread_create(hog, NULL, hog_thread, NULL);
 }
 
 static void stop_hog(pthread_t hog)
@@ -574,7 +570,7 @@ static void __start_vcpu(struct vcpu_task *task, struct kvm_vcpu *vcpu, int cpu,
 	task->cpu = cpu;
 	task->nice = nice;
 	task->realtime = realtime;
-	start_thread(&task->thread, vcpu_task_thread, task);
+	kvm_pthread_create(&task->thread, NULL, vcpu_task_thread, task);
 }
 
 static void start_vcpu(struct vcpu_task *task, struct kvm_vcpu *vcpu, int cpu,
@@ -1032,7 +1028,7 @@ static bool test_directed_yield(void)
 	vm_enable_cap(vm, KVM_CAP_HALT_POLL, 0);
 	pin_self_to_cpu(busy_cpu);
 	halted = addr_gva2hva(vm, (gva_t)&halts[1]);
-	start_thread(&target, yield_target_thread, vcpus[1]);
+	kvm_pthread_create(&target, NULL, yield_target_thread, vcpus[1]);
 
 	/*
 	 * Blocked in HLT; the hog makes KVM look at the target.  KVM may wake
@@ -1190,7 +1186,7 @@ static int test_userspace_exit(void)
 	TEST_ASSERT(!sigaction(SIGUSR1, &sa, NULL), "sigaction() failed");
 	vm = create_vm(vcpus, 1, spinner_guest_code);
 	pin_self_to_cpu(vmm_cpu);
-	start_thread(&thread, kicked_thread, vcpus[0]);
+	kvm_pthread_create(&thread, NULL, kicked_thread, vcpus[0]);
 
 	deadline = now_ms() + TIMEOUT_MS;
 	while (!READ_ONCE(kicks_done)) {
