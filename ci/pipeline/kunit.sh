@@ -64,10 +64,16 @@ grep -E '^\[..:..:..\] (Testing complete|Ran|Elapsed)' "$log" | sed 's/^/  /' ||
 [ "$rc" -eq 0 ] || die_log "$log" "kunit.py ${cmd[2]} failed on $base/$variant"
 # kunit.py passes a run with skipped tests: here a skip is a failure.
 python3 - "$dst/kunit.json" <<'PY' || die_log "$log" "kunit.py on $base/$variant: a test skipped, or none ran"
-import json, sys
-m = json.load(open(sys.argv[1]))['misc']
-print('  kunit.json: %(tests)d tests, %(passed)d passed, %(skipped)d skipped' % m)
-sys.exit(0 if m['tests'] > 0 and m['passed'] == m['tests'] and not m['skipped'] else 1)
+import collections, json, sys
+# Every test case of every group (6.12's kunit.py writes no totals).
+def cases(g):
+    yield from (c['status'] for c in g.get('test_cases', []))
+    for s in g.get('sub_groups', []):
+        yield from cases(s)
+n = collections.Counter(cases(json.load(open(sys.argv[1]))))
+print('  kunit.json: %d test cases: %s' % (sum(n.values()), ', '.join(
+    '%s %d' % (k.lower(), v) for k, v in sorted(n.items()))))
+sys.exit(0 if n['PASS'] and set(n) == {'PASS'} else 1)
 PY
 if [ ! -f "$kcache/bzImage" ]; then
 	cache_put "$kcache" "$bdir/arch/x86/boot" bzImage
