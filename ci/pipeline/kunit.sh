@@ -62,6 +62,10 @@ rc=0
 (cd "$src" && "${wrap[@]}" "${cmd[@]}") >"$log" 2>&1 || rc=$?
 grep -E '^\[..:..:..\] (Testing complete|Ran|Elapsed)' "$log" | sed 's/^/  /' || true
 [ "$rc" -eq 0 ] || die_log "$log" "kunit.py ${cmd[2]} failed on $base/$variant"
+if [ ! -f "$kcache/bzImage" ]; then
+	cache_put "$kcache" "$bdir/arch/x86/boot" bzImage
+	echo "  (kunit.py kernel $key built)" >&2
+fi
 # kunit.py passes a run with skipped tests: here a skip is a failure.
 python3 - "$dst/kunit.json" <<'PY' || die_log "$log" "kunit.py on $base/$variant: a test skipped, or none ran"
 import collections, json, sys
@@ -75,7 +79,3 @@ print('  kunit.json: %d test cases: %s' % (sum(n.values()), ', '.join(
     '%s %d' % (k.lower(), v) for k, v in sorted(n.items()))))
 sys.exit(0 if n['PASS'] and set(n) == {'PASS'} else 1)
 PY
-if [ ! -f "$kcache/bzImage" ]; then
-	cache_put "$kcache" "$bdir/arch/x86/boot" bzImage
-	echo "  (kunit.py kernel $key built)" >&2
-fi
