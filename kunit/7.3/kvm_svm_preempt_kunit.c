@@ -28,6 +28,7 @@ struct exit_case {
 static const struct exit_case exit_cases[] = {
 	EXIT_CASE(SVM_EXIT_INTR, true),
 	EXIT_CASE(SVM_EXIT_HLT, false),
+	EXIT_CASE(SVM_EXIT_IDLE_HLT, false),
 	EXIT_CASE(SVM_EXIT_NMI, false),
 	EXIT_CASE(SVM_EXIT_SMI, false),
 	EXIT_CASE(SVM_EXIT_INIT, false),
