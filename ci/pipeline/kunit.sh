@@ -51,10 +51,10 @@ if [ -e /dev/kvm ] && [ -z "$usable" ]; then
 	[ "$(id -u)" -eq 0 ] || die "/dev/kvm is not usable here and hiding it needs root"
 	wrap=(unshare -m sh -c 'mount --bind /dev/null /dev/kvm && exec "$@"' kunit)
 fi
-# The x86 suite runs on a VM of the test kernel's own KVM: QEMU's CPU is
-# the pipeline's (ci/pipeline/accel.sh: the host's with KVM, an EPYC with
-# SVM under TCG).  kunit.py's default CPU has neither, the vendor module
-# does not load and the suite skips, which fails below.
+# QEMU's CPU is the pipeline's (ci/pipeline/accel.sh: the host's with KVM,
+# an EPYC with SVM under TCG), as in the matrix, so that a vendor module
+# loads: kunit.py's default CPU has neither SVM nor VMX, and a suite that
+# needs KVM on its feet would skip, which fails below.
 cpu=$("$ROOT/ci/pipeline/accel.sh" "$([ -n "$usable" ] && echo kvm || echo tcg)" | grep -o -- '-cpu .*')
 cmd+=(--qemu_args="$cpu")
 log=$dst/kunit.log

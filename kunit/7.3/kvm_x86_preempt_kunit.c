@@ -5,24 +5,23 @@
  */
 /*
  * KUnit tests for what KVM tells a guest about a vCPU whose task is scheduled
- * out: preempted, or not.
+ * out: preempted, or not.  The functions under test are the ones KVM calls on
+ * the put path, fed with the raw state they read:
  *
  *   schedule()
- *     kvm_sched_out()                     virt/kvm/kvm_main.c  <- tested
+ *     kvm_sched_out()                     virt/kvm/kvm_main.c
  *       kvm_vcpu_sched_out(vcpu, current)   <- tested: a task in each state
  *       kvm_arch_vcpu_put()               arch/x86/kvm/x86.c
  *         if (vcpu->preempted)
  *           kvm_steal_time_set_preempted()  <- tested: the guest's byte
  *
- * The VM, its memslot and its vCPU are KVM's own (kvm_create_vm() and the
- * ioctls' functions), in the test's mm; the vCPU is loaded and its steal
- * time recorded as on a VM-entry, and it is put as the scheduler puts it.
- * Which VM-Exits are instruction boundaries is decided by the vendor
- * modules; the Xen runstate path is left to the preempted_halt_test
- * selftest.
+ * kvm_arch_vcpu_put() itself is not called: it calls into the vendor module
+ * through static calls that need a real vCPU.  Its "if (vcpu->preempted)"
+ * guard and its Xen runstate path are covered by the preempted_halt_test
+ * selftest only.  Which VM-Exits are instruction boundaries is decided by
+ * the vendor modules.
  */
 #include <kunit/test.h>
-#include <linux/fdtable.h>
 #include <linux/kvm_host.h>
 #include <linux/mman.h>
 #include <linux/uaccess.h>
@@ -76,12 +75,25 @@ static void kvm_vcpu_sched_out_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vcpu->ready, c->preempted);
 }
 
+/* The running KUnit thread itself, as kvm_sched_out() sees current. */
+static void kvm_vcpu_sched_out_current_test(struct kunit *test)
+{
+	struct kvm_vcpu *vcpu = kunit_kzalloc(test, sizeof(*vcpu), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vcpu);
+	vcpu->wants_to_run = true;
+
+	kvm_vcpu_sched_out(vcpu, current);
+
+	KUNIT_EXPECT_TRUE(test, vcpu->preempted);
+	KUNIT_EXPECT_TRUE(test, vcpu->ready);
+}
+
 /*
- * A VM as KVM_CREATE_VM makes it, in the test's own mm, with one memslot of
- * one page at ST_GPA (KVM_SET_USER_MEMORY_REGION2) and one vCPU
- * (KVM_CREATE_VCPU) whose steal time is at ST_GPA, as a write of
- * MSR_KVM_STEAL_TIME leaves it.  The page is the test's own, so the test
- * reads and writes the byte the guest would read and write.
+ * A VM whose only vCPU has steal time at guest physical address ST_GPA,
+ * backed by a user page of the test's own mm, with the gfn_to_hva cache
+ * valid and the page present, as record_steal_time() leaves them.  The VM has no users, so KVM
+ * accepts a guest write without a running vCPU.
  */
 #define ST_GPA	0x100000ull
 
@@ -91,152 +103,84 @@ struct st_vm {
 	struct kvm_steal_time __user *st;
 };
 
-KUNIT_DEFINE_ACTION_WRAPPER(st_vm_put_kvm, kvm_put_kvm, struct kvm *);
-
-static void st_vm_close_vcpu_fd(void *fd)
+static void st_vm_init(struct kunit *test, struct st_vm *vm)
 {
-	close_fd((unsigned long)fd);
-}
-
-static unsigned long st_vm_user_page(struct kunit *test)
-{
+	struct kvm_memory_slot *slot;
+	struct kvm_memslots *slots;
+	struct gfn_to_hva_cache *ghc;
 	unsigned long hva;
 
 	hva = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
 			    MAP_ANONYMOUS | MAP_PRIVATE, 0);
 	KUNIT_ASSERT_FALSE_MSG(test, !hva || IS_ERR_VALUE(hva), "no user page: %ld", (long)hva);
 
-	/*
-	 * Fault the page in, as the VM-entry's record_steal_time() would:
-	 * KVM writes the byte with page faults disabled.
-	 */
-	KUNIT_ASSERT_EQ(test, clear_user((void __user *)hva, PAGE_SIZE), 0);
-	return hva;
-}
-
-static void st_vm_add_memslot(struct kunit *test, struct st_vm *vm, u32 slot, gpa_t gpa)
-{
-	struct kvm_userspace_memory_region2 region = {
-		.slot = slot,
-		.guest_phys_addr = gpa,
-		.memory_size = PAGE_SIZE,
-		.userspace_addr = st_vm_user_page(test),
-	};
-
-	KUNIT_ASSERT_EQ(test, kvm_vm_ioctl_set_memory_region(vm->kvm, &region), 0);
-	if (!slot)
-		vm->st = (struct kvm_steal_time __user *)region.userspace_addr;
-}
-
-static void st_vm_init(struct kunit *test, struct st_vm *vm)
-{
-	int fd;
-
-	if (!kvm_x86_ops.vm_size)
-		kunit_skip(test, "no vendor module: KVM cannot create a VM");
-
-	/* The mm of the VM: kunit_vm_mmap() gives the test thread one. */
-	st_vm_user_page(test);
-	vm->kvm = kvm_create_vm(KVM_X86_DEFAULT_VM, "kunit");
+	vm->kvm = kunit_kzalloc(test, sizeof(*vm->kvm), GFP_KERNEL);
+	vm->vcpu = kunit_kzalloc(test, sizeof(*vm->vcpu), GFP_KERNEL);
+	slots = kunit_kzalloc(test, sizeof(*slots), GFP_KERNEL);
+	slot = kunit_kzalloc(test, sizeof(*slot), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vm->kvm);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, st_vm_put_kvm, vm->kvm), 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vm->vcpu);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, slots);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, slot);
 
-	st_vm_add_memslot(test, vm, 0, ST_GPA);
+	vm->kvm->mm = current->mm;
+	slots->generation = 2;
+	slot->base_gfn = gpa_to_gfn(ST_GPA);
+	slot->npages = 1;
+	slot->userspace_addr = hva;
+	rcu_assign_pointer(vm->kvm->memslots[0], slots);
 
-	fd = kvm_vm_ioctl_create_vcpu(vm->kvm, 0);
-	KUNIT_ASSERT_GE(test, fd, 0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, st_vm_close_vcpu_fd,
-							(void *)(unsigned long)fd), 0);
-	vm->vcpu = kvm_get_vcpu(vm->kvm, 0);
-	KUNIT_ASSERT_NOT_NULL(test, vm->vcpu);
-
-	/* What kvm_set_msr_common() leaves for MSR_KVM_STEAL_TIME. */
+	vm->vcpu->kvm = vm->kvm;
 	vm->vcpu->arch.st.msr_val = ST_GPA | KVM_MSR_ENABLED;
+	ghc = &vm->vcpu->arch.st.cache;
+	ghc->generation = slots->generation;
+	ghc->gpa = ST_GPA;
+	ghc->hva = hva;
+	ghc->len = sizeof(struct kvm_steal_time);
+	ghc->memslot = slot;
+	vm->st = (struct kvm_steal_time __user *)hva;
+
+	/*
+	 * Fault the page in, as record_steal_time() does on every entry:
+	 * KVM writes the flag with page faults disabled.
+	 */
+	KUNIT_ASSERT_EQ(test, clear_user(vm->st, sizeof(*vm->st)), 0);
 }
 
-/*
- * The vCPU's task gets its CPU, as kvm_sched_in() sees it; until
- * st_vm_unload() the test runs as that task, with preemption disabled, so
- * on one CPU with the vCPU loaded, as the put path runs.
- */
-static void st_vm_load(struct st_vm *vm)
+static u8 st_vm_guest_byte(struct kunit *test, struct st_vm *vm)
 {
-	struct preempt_notifier *pn = &vm->vcpu->preempt_notifier;
+	u8 val;
 
-	preempt_disable();
-	pn->ops->sched_in(pn, smp_processor_id());
-}
-
-/*
- * The task leaves its CPU outside KVM_RUN, which is no preemption, and
- * whatever a test made of vcpu->preempted is what kvm_sched_in() left.
- */
-static void st_vm_unload(struct st_vm *vm)
-{
-	struct preempt_notifier *pn = &vm->vcpu->preempt_notifier;
-
-	vm->vcpu->wants_to_run = false;
-	vm->vcpu->preempted = false;
-	pn->ops->sched_out(pn, current);
-	preempt_enable();
-}
-
-/* A VM-entry's update of the steal time area, with the vCPU loaded. */
-static void st_vm_entry(struct st_vm *vm)
-{
-	int idx = srcu_read_lock(&vm->kvm->srcu);
-
-	record_steal_time(vm->vcpu);
-	srcu_read_unlock(&vm->kvm->srcu, idx);
-}
-
-/* The put of kvm_arch_vcpu_put(), from the scheduler: SRCU, IRQs off. */
-static void st_vm_put(struct st_vm *vm, void (*put)(struct kvm_vcpu *vcpu))
-{
-	unsigned long flags;
-	int idx;
-
-	local_irq_save(flags);
-	idx = srcu_read_lock(&vm->kvm->srcu);
-	put(vm->vcpu);
-	srcu_read_unlock(&vm->kvm->srcu, idx);
-	local_irq_restore(flags);
-}
-
-/* The guest's byte, while the vCPU is loaded (no page faults). */
-static int st_vm_read_byte(struct st_vm *vm, u8 *val)
-{
-	return copy_from_user_nofault(val, &vm->st->preempted, sizeof(*val));
-}
-
-static int st_vm_write_byte(struct st_vm *vm, u8 val)
-{
-	return copy_to_user_nofault(&vm->st->preempted, &val, sizeof(val));
+	KUNIT_ASSERT_EQ(test, get_user(val, &vm->st->preempted), 0);
+	return val;
 }
 
 struct st_case {
 	const char *desc;
 	bool at_instruction_boundary;	/* the last VM-Exit's */
-	bool st_enabled;		/* KVM_MSR_ENABLED, as the guest left it since */
-	bool reported_before;		/* a put since the entry reported it */
-	bool memslots_changed;		/* since the entry */
+	bool st_enabled;		/* KVM_MSR_ENABLED in MSR_KVM_STEAL_TIME */
+	u8 recorded;			/* vcpu->arch.st.preempted */
+	bool stale_cache;		/* the memslots changed since the last entry */
+	bool other_mm;			/* put from another mm than the VM's */
 	u8 guest_byte_before;		/* the guest's byte before the put */
 	u8 guest_byte;			/* the guest's byte after the put */
+	u8 recorded_after;		/* vcpu->arch.st.preempted after the put */
 	bool reported;			/* preemption_reported, else preemption_other */
 };
 
 static const struct st_case st_cases[] = {
-	{ "host interrupt exit", true, true, false, false,
-	  0, KVM_VCPU_PREEMPTED, true },
-	{ "exit not on an instruction boundary", false, true, false, false,
-	  0, 0, false },
-	{ "steal time disabled since the entry", true, false, false, false, 0, 0, true },
-	{ "already reported", true, true, true, false,
-	  KVM_VCPU_PREEMPTED, KVM_VCPU_PREEMPTED, true },
-	{ "already reported, flush asked", true, true, true, false,
-	  KVM_VCPU_PREEMPTED | KVM_VCPU_FLUSH_TLB,
-	  KVM_VCPU_PREEMPTED | KVM_VCPU_FLUSH_TLB, true },
-	{ "memslots changed", true, true, false, true, 0, 0, true },
+	{ "host interrupt exit", true, true, 0, false, false,
+	  0, KVM_VCPU_PREEMPTED, KVM_VCPU_PREEMPTED, true },
+	{ "exit not on an instruction boundary", false, true, 0, false, false,
+	  0, 0, 0, false },
+	{ "steal time disabled", true, false, 0, false, false, 0, 0, 0, true },
+	{ "already reported", true, true, KVM_VCPU_PREEMPTED, false, false,
+	  KVM_VCPU_PREEMPTED, KVM_VCPU_PREEMPTED, KVM_VCPU_PREEMPTED, true },
+	{ "already reported, flush asked", true, true, KVM_VCPU_PREEMPTED,
+	  false, false, KVM_VCPU_PREEMPTED | KVM_VCPU_FLUSH_TLB,
+	  KVM_VCPU_PREEMPTED | KVM_VCPU_FLUSH_TLB, KVM_VCPU_PREEMPTED, true },
+	{ "memslots changed", true, true, 0, true, false, 0, 0, 0, true },
+	{ "another mm", true, true, 0, false, true, 0, 0, 0, true },
 };
 
 KUNIT_ARRAY_PARAM_DESC(st, st_cases, desc);
@@ -244,169 +188,41 @@ KUNIT_ARRAY_PARAM_DESC(st, st_cases, desc);
 /*
  * A preempted vCPU is put: KVM writes KVM_VCPU_PREEMPTED into the guest's
  * steal time area only after an exit on an instruction boundary, with steal
- * time enabled, and if it has not written it since the last entry; what the
- * guest has written in the byte since, e.g. KVM_VCPU_FLUSH_TLB, stays.
+ * time enabled, and if it has not written it already; what the guest has
+ * written in the byte since, e.g. KVM_VCPU_FLUSH_TLB, stays.
  */
 static void kvm_steal_time_set_preempted_test(struct kunit *test)
 {
 	const struct st_case *c = test->param_value;
-	u64 reported, other;
 	struct kvm_vcpu *vcpu;
-	int wrote, read;
 	struct st_vm vm;
-	u8 recorded, byte;
 
 	st_vm_init(test, &vm);
+	KUNIT_ASSERT_EQ(test, put_user(c->guest_byte_before, &vm.st->preempted), 0);
 	vcpu = vm.vcpu;
-
-	st_vm_load(&vm);
-	st_vm_entry(&vm);
+	vcpu->arch.at_instruction_boundary = c->at_instruction_boundary;
 	if (!c->st_enabled)
 		vcpu->arch.st.msr_val &= ~KVM_MSR_ENABLED;
-	if (c->memslots_changed) {
-		st_vm_unload(&vm);
-		st_vm_add_memslot(test, &vm, 1, ST_GPA + PAGE_SIZE);
-		st_vm_load(&vm);
+	vcpu->arch.st.preempted = c->recorded;
+	if (c->stale_cache)
+		vcpu->arch.st.cache.generation--;
+	if (c->other_mm) {
+		vm.kvm->mm = kunit_kzalloc(test, sizeof(*vm.kvm->mm), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vm.kvm->mm);
 	}
-	vcpu->arch.at_instruction_boundary = c->at_instruction_boundary;
-	if (c->reported_before)
-		st_vm_put(&vm, kvm_steal_time_set_preempted);
-	wrote = st_vm_write_byte(&vm, c->guest_byte_before);
-	reported = vcpu->stat.preemption_reported;
-	other = vcpu->stat.preemption_other;
 
-	st_vm_put(&vm, kvm_steal_time_set_preempted);
+	kvm_steal_time_set_preempted(vcpu);
 
-	reported = vcpu->stat.preemption_reported - reported;
-	other = vcpu->stat.preemption_other - other;
-	read = st_vm_read_byte(&vm, &byte);
-	recorded = vcpu->arch.st.preempted;
-	st_vm_unload(&vm);
-
-	KUNIT_ASSERT_EQ(test, wrote, 0);
-	KUNIT_ASSERT_EQ(test, read, 0);
-	KUNIT_EXPECT_EQ(test, byte, c->guest_byte);
-	KUNIT_EXPECT_EQ(test, recorded, (u8)(c->guest_byte & ~KVM_VCPU_FLUSH_TLB));
-	KUNIT_EXPECT_EQ(test, reported, (u64)c->reported);
-	KUNIT_EXPECT_EQ(test, other, (u64)!c->reported);
-}
-
-struct entry_case {
-	const char *desc;
-	bool flush_asked;		/* by a sibling, in the byte */
-};
-
-static const struct entry_case entry_cases[] = {
-	{ "after a preemption", false },
-	{ "after a preemption, flush asked", true },
-};
-
-KUNIT_ARRAY_PARAM_DESC(entry, entry_cases, desc);
-
-/*
- * The VM-entry after a preemption clears the byte, and does the TLB flush
- * that a sibling asked for in it instead of sending an IPI; the next
- * preemption is reported again.
- */
-static void kvm_steal_time_entry_test(struct kunit *test)
-{
-	const struct entry_case *c = test->param_value;
-	u8 byte_in_guest, recorded, byte_again;
-	int wrote = 0, read, read_again;
-	struct kvm_vcpu *vcpu;
-	struct st_vm vm;
-	u64 flushes;
-
-	st_vm_init(test, &vm);
-	vcpu = vm.vcpu;
-
-	st_vm_load(&vm);
-	st_vm_entry(&vm);
-	vcpu->arch.at_instruction_boundary = true;
-	st_vm_put(&vm, kvm_steal_time_set_preempted);
-	if (c->flush_asked)
-		wrote = st_vm_write_byte(&vm, KVM_VCPU_PREEMPTED | KVM_VCPU_FLUSH_TLB);
-	flushes = vcpu->stat.tlb_flush;
-
-	st_vm_entry(&vm);
-
-	flushes = vcpu->stat.tlb_flush - flushes;
-	read = st_vm_read_byte(&vm, &byte_in_guest);
-	recorded = vcpu->arch.st.preempted;
-	st_vm_put(&vm, kvm_steal_time_set_preempted);
-	read_again = st_vm_read_byte(&vm, &byte_again);
-	st_vm_unload(&vm);
-
-	KUNIT_ASSERT_EQ(test, wrote, 0);
-	KUNIT_ASSERT_EQ(test, read, 0);
-	KUNIT_ASSERT_EQ(test, read_again, 0);
-	KUNIT_EXPECT_EQ(test, byte_in_guest, 0);
-	KUNIT_EXPECT_EQ(test, recorded, 0);
-	KUNIT_EXPECT_EQ(test, flushes, (u64)c->flush_asked);
-	KUNIT_EXPECT_EQ(test, byte_again, KVM_VCPU_PREEMPTED);
-}
-
-struct sched_out_put_case {
-	const char *desc;
-	bool in_kvm_run;		/* vcpu->wants_to_run */
-	u8 guest_byte;			/* after kvm_sched_out() */
-};
-
-static const struct sched_out_put_case sched_out_put_cases[] = {
-	{ "in KVM_RUN", true, KVM_VCPU_PREEMPTED },
-	{ "outside KVM_RUN", false, 0 },
-};
-
-KUNIT_ARRAY_PARAM_DESC(sched_out_put, sched_out_put_cases, desc);
-
-/*
- * The whole put, as the scheduler makes it when it takes the CPU from the
- * vCPU's running task (the test's own) after a host interrupt exit:
- * kvm_sched_out(), through the vCPU's preempt notifier.  KVM reports the
- * vCPU preempted, and ready for a directed yield, only in KVM_RUN, see
- * kvm_arch_vcpu_put(); once the task has its CPU back (kvm_sched_in()), the
- * vCPU is neither.
- */
-static void kvm_sched_out_put_test(struct kunit *test)
-{
-	const struct sched_out_put_case *c = test->param_value;
-	bool preempted, ready, preempted_in, ready_in;
-	struct preempt_notifier *pn;
-	struct st_vm vm;
-	int read;
-	u8 byte;
-
-	st_vm_init(test, &vm);
-	pn = &vm.vcpu->preempt_notifier;
-
-	st_vm_load(&vm);
-	st_vm_entry(&vm);
-	vm.vcpu->arch.at_instruction_boundary = true;
-	vm.vcpu->wants_to_run = c->in_kvm_run;
-
-	pn->ops->sched_out(pn, current);
-
-	preempted = vm.vcpu->preempted;
-	ready = vm.vcpu->ready;
-	read = st_vm_read_byte(&vm, &byte);
-	pn->ops->sched_in(pn, smp_processor_id());
-	preempted_in = vm.vcpu->preempted;
-	ready_in = vm.vcpu->ready;
-	st_vm_unload(&vm);
-
-	KUNIT_ASSERT_EQ(test, read, 0);
-	KUNIT_EXPECT_EQ(test, preempted, c->in_kvm_run);
-	KUNIT_EXPECT_EQ(test, ready, c->in_kvm_run);
-	KUNIT_EXPECT_EQ(test, byte, c->guest_byte);
-	KUNIT_EXPECT_FALSE(test, preempted_in);
-	KUNIT_EXPECT_FALSE(test, ready_in);
+	KUNIT_EXPECT_EQ(test, st_vm_guest_byte(test, &vm), c->guest_byte);
+	KUNIT_EXPECT_EQ(test, vcpu->arch.st.preempted, c->recorded_after);
+	KUNIT_EXPECT_EQ(test, vcpu->stat.preemption_reported, (u64)c->reported);
+	KUNIT_EXPECT_EQ(test, vcpu->stat.preemption_other, (u64)!c->reported);
 }
 
 static struct kunit_case kvm_x86_preempt_cases[] = {
 	KUNIT_CASE_PARAM(kvm_vcpu_sched_out_test, sched_out_gen_params),
+	KUNIT_CASE(kvm_vcpu_sched_out_current_test),
 	KUNIT_CASE_PARAM(kvm_steal_time_set_preempted_test, st_gen_params),
-	KUNIT_CASE_PARAM(kvm_steal_time_entry_test, entry_gen_params),
-	KUNIT_CASE_PARAM(kvm_sched_out_put_test, sched_out_put_gen_params),
 	{}
 };
 
