@@ -17,6 +17,11 @@ mkdir -p "$dst"
 src=$("$ROOT/ci/pipeline/tree.sh" "$base" "$variant")
 [ -f "$src/arch/x86/kvm/.kunitconfig" ] || die "$base/$variant has no arch/x86/kvm/.kunitconfig"
 common=(--arch=x86_64 --kunitconfig=arch/x86/kvm --timeout=600 --json="$dst/kunit.json")
+# The debug options of the matrix's kernel (ci/data/config/kvm-host.config):
+# kunit.py's defconfig has DEBUG_KERNEL off, and with it the checks that
+# it turns on (e.g. X86_DEBUG_FPU: an x86 suite that made its vCPU from
+# the KUnit thread passed kunit.py and panicked every booted 7.3 kernel).
+debug=(--kconfig_add=CONFIG_DEBUG_KERNEL=y)
 # kunit.py's kernel is what it is made of: the test kernel's key of the
 # variant tree with the .kunitconfig instead of the fragment, and kunit.py's
 # own files.  One built before is run again with `kunit.py exec`.
@@ -24,7 +29,7 @@ ref=$(variant_ref "$variant")
 key=$({
 	"$ROOT/ci/pipeline/kernel-key.sh" "$src" "$src/arch/x86/kvm/.kunitconfig" "$ref"
 	git -C "$src" rev-parse "$ref:tools/testing/kunit"
-	echo "recipe 1: kunit.py run ${common[*]:0:2}, gcc via ccache"
+	echo "recipe 2: kunit.py run ${common[*]:0:2} ${debug[*]}, gcc via ccache"
 } | sha256sum | cut -c1-16)
 kcache=$CACHE/kunit/$base-$key
 if [ -f "$kcache/bzImage" ]; then
@@ -35,7 +40,7 @@ if [ -f "$kcache/bzImage" ]; then
 	cmd=(python3 tools/testing/kunit/kunit.py exec "${common[@]}" --build_dir="$bdir")
 else
 	bdir=$WORK/$base/kunit
-	cmd=(python3 tools/testing/kunit/kunit.py run "${common[@]}" --build_dir="$bdir"
+	cmd=(python3 tools/testing/kunit/kunit.py run "${common[@]}" "${debug[@]}" --build_dir="$bdir"
 		--jobs="$JOBS" --make_options "CC=$KCC")
 fi
 # Probe KVM with the pipeline's test kernel of this base if there is one;
