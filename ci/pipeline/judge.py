@@ -203,6 +203,7 @@ def main():
     if peers:
         cells['peer'] = ('pass' if all(p == 'pass' for p in peers) else
                          'error' if 'error' in peers else
+                         'quirk' if 'quirk' in peers else
                          'fail' if 'fail' in peers else 'skip')
     for t in a.own:
         st = res['selftests'][t]
