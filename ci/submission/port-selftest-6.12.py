@@ -3,9 +3,9 @@
 port of the project's selftest, made from the 7.3 one.  6.12's selftest
 library lacks vcpu_get_stat(), pin_self_to_cpu(), kvm_pthread_create(),
 sti() and cli(), and names guest addresses vm_vaddr_t: the port adds
-commented shims and changes nothing else.  After a change to the 7.3 selftest, run it and fold the
-result into patch/6.12/series/0001; `make lint` (ci/submission/sources.sh
---check) fails while the two disagree."""
+commented shims and changes nothing else.  After a change to the 7.3
+selftest, run it and fold the result into patch/6.12/series/0001; `make
+lint` (ci/submission/sources.sh --check) fails while the two disagree."""
 import re
 import sys
 s = sys.stdin.read()
