@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from xml.sax.saxutils import escape as _escape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -195,9 +196,6 @@ def print_text(path, base):
         m = {'cells': [], 'mutants': {}}
     default = platforms()[0]
     report = [c for c in m['cells'] if c['base'] == base]
-    seen = sorted({c.get('platform', default) for c in report})
-    if len(seen) > 1:
-        print('  (%s)' % ', '.join(seen))
     if not report:
         print('error: no matrix results for %s in %s: run make matrix first' % (base, path),
               file=sys.stderr)
@@ -208,26 +206,52 @@ def print_text(path, base):
               'not of these (%s): run make matrix first' % (
                   path, tested.get('commit', 'unknown'), now['commit']), file=sys.stderr)
         return 1
-    print('  (the matrix of commit %s, run %s)' % (tested['commit'], tested['date']))
-    runs, cols, cell = grid(report)
-    short = {c: c.replace('_preempt', '').replace('preemption', 'preempt') for c in cols}
-    w = max(len(run_name(r)) for r in runs)
-    print('  %-*s  %s' % (w, 'variant', ' '.join('%-14s' % short[c][:14] for c in cols)))
-    for r in runs:
-        print('  %-*s  %s' % (w, run_name(r), ' '.join(
-            '%-14s' % ('-' if cell.get(r + (c,)) is None else
-                       cell[r + (c,)]['observed'] + ('' if cell[r + (c,)]['ok'] else '!'))
-            for c in cols)))
-    # A matrix.json from before platforms: one list (or None) per mutant.
-    mutants = {k: v if isinstance(v, dict) else {default: v}
-               for k, v in m.get('mutants', {}).items() if k.startswith(base + '/')}
-    if mutants:
-        print()
-        for k, by in mutants.items():
-            print('  %-20s %s' % (k.split('/', 1)[1], '; '.join(
-                '%s: %s' % (p, verdict(v).lower()) for p, v in by.items())))
-        print('  ' + score_line(mutants))
+    print(text_table(report, tested, default, mutants_of(m, base, default)))
     return 0
+
+
+def mutants_of(m, base, default):
+    """The mutants of BASE in matrix.json M, {mutant: {platform: killers}}."""
+    # A matrix.json from before platforms: one list (or None) per mutant.
+    return {k: v if isinstance(v, dict) else {default: v}
+            for k, v in m.get('mutants', {}).items() if k.startswith(base + '/')}
+
+
+def text_table(report, tested, default, mutants):
+    """A cover letter's matrix, 72 columns wide: a line per variant with the
+    cells that did not pass (the others did), '!' where the cell differs
+    from ci/data/expected; then the mutation score."""
+    runs, cols, cell = grid(report)
+    lines = ['  The matrix of commit %s, run %s.' % (tested['commit'], tested['date'])]
+    lines += textwrap.wrap(
+        'On %s unless another platform is named: the cells of each variant '
+        'that did not pass (the others passed; a test that the tree lacks is '
+        'absent), a "!" where the result differs from what ci/data/expected '
+        'pins.' % default,
+        72, initial_indent='  ', subsequent_indent='  ', break_on_hyphens=False)
+    lines.append('')
+    w = max(len(run_name(r)) for r in runs)
+    for r in runs:
+        got = [(c, cell[r + (c,)]) for c in cols if cell.get(r + (c,))]
+        ran = [(c, x) for c, x in got if x['observed'] != 'absent']
+        parts = ['%d passed' % sum(x['observed'] == 'pass' for _, x in ran)]
+        for status in sorted({x['observed'] for _, x in ran} - {'pass'}):
+            parts.append('%s: %s' % (status, ', '.join(
+                c + ('' if x['ok'] else '!') for c, x in ran if x['observed'] == status)))
+        bad = [c + '!' for c, x in got if x['observed'] == 'absent' and not x['ok']]
+        if bad:
+            parts.append('absent: ' + ', '.join(bad))
+        if len(parts) == 2 and parts[0] == '0 passed' and all(x['ok'] for _, x in ran):
+            parts = ['%s: all %d' % (ran[0][1]['observed'], len(ran))]
+        head = '  %-*s  ' % (w, run_name(r))
+        lines += textwrap.wrap('; '.join(parts), 72, initial_indent=head,
+                               subsequent_indent=' ' * len(head),
+                               break_on_hyphens=False)
+    if mutants:
+        lines.append('')
+        lines += textwrap.wrap(score_line(mutants), 72, initial_indent='  ',
+                               subsequent_indent='  ', break_on_hyphens=False)
+    return '\n'.join(lines)
 
 
 def verdict(killers):

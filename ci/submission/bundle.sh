@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bundle.sh [--check] BASE: the upstream submission of BASE's series in
-# out/bundle/BASE/.  The series is applied with `git am` onto a pristine
+# bundle.sh [--check|--draft] BASE: the upstream submission of BASE's
+# series in out/bundle/BASE/.  The series is applied with `git am` onto a pristine
 # worktree of the base (which checks that it applies, and is what
 # buildcheck.sh builds), its subjects are checked for the KVM shortlog
 # scopes, and then, without --check: every patch is authored and signed
@@ -12,14 +12,22 @@
 # LKML, as MAINTAINERS of the base names them, and send.sh prints the `git
 # send-email` commands (it never sends).  A placeholder identity is refused.
 # Only the newest base is a submission: older bases carry a port of the
-# tests for running them on LTS kernels (--check only).
+# tests for running them on LTS kernels (--check only).  --draft writes the
+# same postings in out/bundle-draft/BASE/ as nobody's: the patches keep the
+# pipeline's From: and get no Signed-off-by, the cover letters say DRAFT,
+# and no send.sh is written (make check's view of the cover letters).
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 check=
-[ "${1:-}" = --check ] && { check=1; shift; }
-base=${1:?usage: bundle.sh [--check] BASE}
+draft=
+case ${1:-} in
+--check) check=1; shift ;;
+--draft) draft=1; shift ;;
+-*) die "unknown option $1: bundle.sh [--check|--draft] BASE" ;;
+esac
+base=${1:?usage: bundle.sh [--check|--draft] BASE}
 version=${BUNDLE_VERSION:-3}
 base_field "$base" 1 >/dev/null
 newest=$(valid_bases | awk '{ print $NF }')
@@ -28,12 +36,15 @@ if [ -z "$check" ]; then
 		die "$base carries a port of the tests for $base kernels, not a submission: make bundle BASE=$newest"
 	# The cover letter reports the last matrix: no matrix, no bundle.
 	mkdir -p "$OUT/bundle"
-	"$ROOT/ci/matrix/matrix.py" --out "$OUT" --text "$base" >"$OUT/bundle/table.txt" || exit 1
-	ident=${BUNDLE_IDENT:-$(git -C "$ROOT" config user.name || true) <$(git -C "$ROOT" config user.email || true)>}
-	"$ROOT/ci/submission/identity.sh" "$ident"
-	name=${ident% <*}
-	email=${ident##* <}
-	email=${email%>}
+	table=$OUT/bundle/${draft:+draft-}table.txt
+	"$ROOT/ci/matrix/matrix.py" --out "$OUT" --text "$base" >"$table" || exit 1
+	if [ -z "$draft" ]; then
+		ident=${BUNDLE_IDENT:-$(git -C "$ROOT" config user.name || true) <$(git -C "$ROOT" config user.email || true)>}
+		"$ROOT/ci/submission/identity.sh" "$ident"
+		name=${ident% <*}
+		email=${ident##* <}
+		email=${email%>}
+	fi
 fi
 # The tree's base commit is all that is used: its checkout stays as it is.
 src=$WORK/$base/src
@@ -41,6 +52,7 @@ src=$WORK/$base/src
 wt=$WORK/$base/bundle
 dst=$OUT/bundle/$base
 log=$OUT/bundle/$base.log
+[ -z "$draft" ] || { dst=$OUT/bundle-draft/$base; log=$OUT/bundle/draft-$base.log; }
 mkdir -p "$OUT/bundle"
 rm -rf "$dst"
 : >"$log"
@@ -61,8 +73,9 @@ bad=$(gitq log --format=%s base..HEAD |
 [ -z "$bad" ] || die "subject without a KVM shortlog scope: $bad"
 [ -n "$check" ] && { echo "$base: series applies, subjects scoped"; exit 0; }
 
-# The runner is the author and signs off every patch.
-gitq rebase -q --exec 'git commit -q --amend --no-edit --reset-author --signoff' base >>"$log" 2>&1 ||
+# The runner is the author and signs off every patch (a draft: nobody).
+[ -n "$draft" ] ||
+	gitq rebase -q --exec 'git commit -q --amend --no-edit --reset-author --signoff' base >>"$log" 2>&1 ||
 	die_log "$log" "cannot set the author of the series"
 base_line="Debian's linux-source-$base $(cut -f1 "$CACHE/$base/source.info"), i.e. upstream
 v$(cut -f1 "$CACHE/$base/source.info" | cut -d- -f1) plus Debian's patches, which has no git history
@@ -106,19 +119,33 @@ while read -r posting kind range template pversion; do
 	gitq format-patch -q --cover-letter "${vflag[@]}" "${rfc[@]}" --thread=shallow "${fp[@]}" \
 		--to="$to" --cc="$cc" -o "$out" "$from^..${commits[$((last - 1))]}"
 	cover=$(ls "$out"/*0000-cover-letter.patch)
-	python3 - "$cover" "$ROOT/ci/submission/$template" "$OUT/bundle/table.txt" "$base_line" "$peers" <<'PY'
+	python3 - "$cover" "$ROOT/ci/submission/$template" "$table" "$base_line" "$peers" "$draft" <<'PY'
 import sys
-cover, template, table, base, peers = sys.argv[1:]
+import textwrap
+cover, template, table, base, peers, draft = sys.argv[1:]
 subject, _, blurb = open(template).read().partition('\n\n')
 assert subject.startswith('Subject: '), template
+if draft:
+    blurb = ('DRAFT (bundle.sh --draft): not signed off by anyone, not to be\n'
+             'sent; make bundle writes the posting as its runner.\n\n' + blurb)
 blurb = blurb.replace('@TABLE@', open(table).read().rstrip())
-blurb = blurb.replace('@BASE@', base).replace('@PEERS@', peers)
+# A paragraph with a substitution is filled again, to the width of mail.
+paras = blurb.split('\n\n')
+for i, p in enumerate(paras):
+    if '@BASE@' in p or '@PEERS@' in p:
+        p = p.replace('@BASE@', base).replace('@PEERS@', peers)
+        paras[i] = textwrap.fill(' '.join(p.split()), 72, break_on_hyphens=False)
+blurb = '\n\n'.join(paras)
 s = open(cover).read()
 s = s.replace('*** SUBJECT HERE ***', subject[len('Subject: '):])
 open(cover, 'w').write(s.replace('*** BLURB HERE ***', blurb.rstrip()))
 PY
 	sends+=("git send-email $(basename "$out")/*.patch")
 done < <(grep -vE '^(#|section |$)' "$postings")
+if [ -n "$draft" ]; then
+	echo "$dst: $(find "$dst" -name "*.patch" | wc -l) files in ${#sends[@]} postings, a draft (no sign-off, no send.sh)"
+	exit 0
+fi
 {
 	echo '#!/bin/sh'
 	echo '# Prints the commands that would send the postings, in order; sends nothing.'

@@ -81,15 +81,34 @@ check_log() {
 		echo "FAIL matrix: $2"
 	fi
 }
-check_matrix "all as expected" 0 --cells 7.3/series 7.3/never-reported --json "$tmp/out/matrix.json"
+check_matrix "all as expected" 0 --cells 7.3/series 7.3/never-reported --json "$tmp/out/matrix.json" \
+	--markdown "$tmp/out/matrix.md"
 # The cover letter's table: the matrix of these patches, or none.
 table=$("$ci/matrix/matrix.py" --out "$tmp/out" --text 7.3 2>&1 || true)
-if grep -q '^  (the matrix of commit .*, run ' <<<"$table"; then
+if grep -q '^  The matrix of commit .*, run ' <<<"$table" &&
+	grep -q '^  7.3/never-reported  *10 passed; fail: kvm_x86_preempt,$' <<<"$table"; then
 	pass=$((pass + 1))
 else
 	fail=$((fail + 1))
-	echo "FAIL matrix --text: no table for the patches just tested"
+	echo "FAIL matrix --text: no table for the patches just tested: $table"
 fi
+# ... which says what matrix.md says, cell by cell (cover-table.py).
+check_cover() {
+	local what=$1 want_rc=$2 rc=0
+	printf 'Subject: x\n\nA cover letter.\n\n%s\n\nBase: x\n' "$3" >"$tmp/cover.patch"
+	"$ci/submission/cover-table.py" "$tmp/out/matrix.md" 7.3 "$tmp/cover.patch" >"$tmp/cover.log" 2>&1 || rc=$?
+	if [ "$rc" -eq "$want_rc" ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL cover-table.py $what: rc=$rc"
+		sed 's/^/  | /' "$tmp/cover.log"
+	fi
+}
+check_cover "the matrix's own table" 0 "$table"
+check_cover "a cell moved" 1 "${table/preempted_reported,/peer,}"
+check_cover "a run left out" 1 "$(grep -v '7.3/series' <<<"$table")"
+check_cover "no table" 1 "no table here"
 sed -i 's/"key": "[0-9a-f]*"/"key": "0000000000000000"/' "$tmp/out/matrix.json"
 expect_error "a matrix of other patches for the cover letter" "$ci/matrix/matrix.py" --out "$tmp/out" --text 7.3
 check_log 'mutation score: 1/1' "no mutation score"
