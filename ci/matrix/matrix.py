@@ -217,34 +217,41 @@ def mutants_of(m, base, default):
             for k, v in m.get('mutants', {}).items() if k.startswith(base + '/')}
 
 
+def run_summary(cells):
+    """A variant's line of a cover letter's matrix, from its cells
+    [(name, observed, ok)] in column order: how many passed as expected,
+    then every other cell by result, '!' where it differs from
+    ci/data/expected (an absent cell only then)."""
+    passed = [c for c, o, ok in cells if o == 'pass' and ok]
+    rest = [(c, o, ok) for c, o, ok in cells
+            if not (o == 'pass' and ok) and (o != 'absent' or not ok)]
+    statuses = sorted({o for _, o, _ in rest})
+    if not passed and len(statuses) == 1 and all(ok for _, _, ok in rest):
+        return '%s: all %d' % (statuses[0], len(rest))
+    return '; '.join(['%d passed' % len(passed)] + [
+        '%s: %s' % (s, ', '.join(c + ('' if ok else '!') for c, o, ok in rest if o == s))
+        for s in statuses])
+
+
 def text_table(report, tested, default, mutants):
     """A cover letter's matrix, 72 columns wide: a line per variant with the
     cells that did not pass (the others did), '!' where the cell differs
     from ci/data/expected; then the mutation score."""
     runs, cols, cell = grid(report)
-    lines = ['  The matrix of commit %s, run %s.' % (tested['commit'], tested['date'])]
+    lines = ['  The matrix of commit %s.' % tested['commit']]
     lines += textwrap.wrap(
-        'On %s unless another platform is named: the cells of each variant '
-        'that did not pass (the others passed; a test that the tree lacks is '
-        'absent), a "!" where the result differs from what ci/data/expected '
-        'pins.' % default,
+        'Run %s, on %s unless another platform is named: the cells of each '
+        'variant that did not pass (the others passed; a test that the tree '
+        'lacks is absent), a "!" where the result differs from what '
+        'ci/data/expected pins.' % (tested['date'], default),
         72, initial_indent='  ', subsequent_indent='  ', break_on_hyphens=False)
     lines.append('')
     w = max(len(run_name(r)) for r in runs)
     for r in runs:
-        got = [(c, cell[r + (c,)]) for c in cols if cell.get(r + (c,))]
-        ran = [(c, x) for c, x in got if x['observed'] != 'absent']
-        parts = ['%d passed' % sum(x['observed'] == 'pass' for _, x in ran)]
-        for status in sorted({x['observed'] for _, x in ran} - {'pass'}):
-            parts.append('%s: %s' % (status, ', '.join(
-                c + ('' if x['ok'] else '!') for c, x in ran if x['observed'] == status)))
-        bad = [c + '!' for c, x in got if x['observed'] == 'absent' and not x['ok']]
-        if bad:
-            parts.append('absent: ' + ', '.join(bad))
-        if len(parts) == 2 and parts[0] == '0 passed' and all(x['ok'] for _, x in ran):
-            parts = ['%s: all %d' % (ran[0][1]['observed'], len(ran))]
+        got = [(c, cell[r + (c,)]['observed'], cell[r + (c,)]['ok'])
+               for c in cols if cell.get(r + (c,))]
         head = '  %-*s  ' % (w, run_name(r))
-        lines += textwrap.wrap('; '.join(parts), 72, initial_indent=head,
+        lines += textwrap.wrap(run_summary(got), 72, initial_indent=head,
                                subsequent_indent=' ' * len(head),
                                break_on_hyphens=False)
     if mutants:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bundle.sh [--check|--draft] BASE: the upstream submission of BASE's
-# series in out/bundle/BASE/.  The series is applied with `git am` onto a pristine
-# worktree of the base (which checks that it applies, and is what
+# series in out/bundle/BASE/.  The series is applied with `git am` onto a
+# pristine worktree of the base (which checks that it applies, and is what
 # buildcheck.sh builds), its subjects are checked for the KVM shortlog
 # scopes, and then, without --check: every patch is authored and signed
 # off by whoever runs this (git config user.name and user.email, or
@@ -14,8 +14,9 @@
 # Only the newest base is a submission: older bases carry a port of the
 # tests for running them on LTS kernels (--check only).  --draft writes the
 # same postings in out/bundle-draft/BASE/ as nobody's: the patches keep the
-# pipeline's From: and get no Signed-off-by, the cover letters say DRAFT,
-# and no send.sh is written (make check's view of the cover letters).
+# pipeline's From: and get no Signed-off-by, their subjects say DRAFT and
+# they have no To: or Cc:, the cover letters say DRAFT too, and no send.sh
+# is written (make check's view of the cover letters).
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -35,8 +36,8 @@ if [ -z "$check" ]; then
 	[ "$base" = "$newest" ] ||
 		die "$base carries a port of the tests for $base kernels, not a submission: make bundle BASE=$newest"
 	# The cover letter reports the last matrix: no matrix, no bundle.
-	mkdir -p "$OUT/bundle"
-	table=$OUT/bundle/${draft:+draft-}table.txt
+	table=$OUT/bundle${draft:+-draft}/table.txt
+	mkdir -p "${table%/*}"
 	"$ROOT/ci/matrix/matrix.py" --out "$OUT" --text "$base" >"$table" || exit 1
 	if [ -z "$draft" ]; then
 		ident=${BUNDLE_IDENT:-$(git -C "$ROOT" config user.name || true) <$(git -C "$ROOT" config user.email || true)>}
@@ -52,7 +53,7 @@ src=$WORK/$base/src
 wt=$WORK/$base/bundle
 dst=$OUT/bundle/$base
 log=$OUT/bundle/$base.log
-[ -z "$draft" ] || { dst=$OUT/bundle-draft/$base; log=$OUT/bundle/draft-$base.log; }
+[ -z "$draft" ] || { dst=$OUT/bundle-draft/$base; log=$OUT/bundle-draft/$base.log; }
 mkdir -p "$OUT/bundle"
 rm -rf "$dst"
 : >"$log"
@@ -112,12 +113,15 @@ while read -r posting kind range template pversion; do
 	RFC) rfc=(--rfc) ;;
 	*) die "posting $posting: kind $kind is neither PATCH nor RFC" ;;
 	esac
+	# A draft goes to nobody, and says so in every subject.
+	addr=(--to="$to" --cc="$cc")
+	[ -z "$draft" ] || { addr=(); rfc=(--subject-prefix="DRAFT ${rfc:+RFC }PATCH"); }
 	from=${commits[$((first - 1))]}
 	# A first posting carries no version.
 	vflag=(-v"${pversion:-$version}")
 	[ "${pversion:-$version}" != 1 ] || vflag=()
 	gitq format-patch -q --cover-letter "${vflag[@]}" "${rfc[@]}" --thread=shallow "${fp[@]}" \
-		--to="$to" --cc="$cc" -o "$out" "$from^..${commits[$((last - 1))]}"
+		"${addr[@]}" -o "$out" "$from^..${commits[$((last - 1))]}"
 	cover=$(ls "$out"/*0000-cover-letter.patch)
 	python3 - "$cover" "$ROOT/ci/submission/$template" "$table" "$base_line" "$peers" "$draft" <<'PY'
 import sys

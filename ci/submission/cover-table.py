@@ -3,10 +3,16 @@
 what MATRIX_MD (matrix.py --markdown: out/matrix.md, or docs/matrix.md of
 the same run) says of BASE, cell by cell: for every variant the cells that
 passed, the others by result, a '!' on each mismatch, and the mutation
-score.  Read from the two files as written, independently of matrix.py's
-renderer.  Exits 1 with a line per difference."""
+score.  The cells are read from the two files as written (matrix.md's
+table, not matrix.json); a variant's line is summarised by matrix.py's
+run_summary().  Exits 1 with a line per difference."""
+import os
 import re
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                'matrix'))
+from matrix import platforms, run_summary  # noqa: E402
 
 
 def md_tables(path):
@@ -22,6 +28,8 @@ def md_tables(path):
             cols = None
         elif cols is not None:
             for c, v in zip(cols, f[3:]):
+                if v == '-':  # a cell that only other runs have
+                    continue
                 m = re.match(r'(\S+) \(want \S+\) MISMATCH$', v)
                 cells[(tuple(f[:3]), c)] = (m.group(1), False) if m else (v, True)
         else:
@@ -31,26 +39,16 @@ def md_tables(path):
 
 def expected_lines(path, base):
     cells, mutants = md_tables(path)
-    default = None
+    default = platforms()[0]
     runs = []
     for (run, _c) in cells:
-        default = default or run[0]
         if run[1] == base and run not in runs:
             runs.append(run)
     want = {}
     for run in runs:
-        ran = [(c, o, ok) for (r, c), (o, ok) in cells.items() if r == run and o != 'absent']
-        parts = ['%d passed' % sum(o == 'pass' for _, o, _ in ran)]
-        for status in sorted({o for _, o, _ in ran} - {'pass'}):
-            parts.append('%s: %s' % (status, ', '.join(
-                c + ('' if ok else '!') for c, o, ok in ran if o == status)))
-        bad = [c + '!' for (r, c), (o, ok) in cells.items() if r == run and o == 'absent' and not ok]
-        if bad:
-            parts.append('absent: ' + ', '.join(bad))
-        if len(parts) == 2 and parts[0] == '0 passed' and all(ok for _, _, ok in ran):
-            parts = ['%s: all %d' % (ran[0][1], len(ran))]
+        got = [(c, o, ok) for (r, c), (o, ok) in cells.items() if r == run]
         name = '%s/%s' % run[1:] if run[0] == default else '/'.join(run)
-        want[name] = '; '.join(parts)
+        want[name] = run_summary(got)
     mine = {k: v for k, v in mutants.items() if k.startswith(base + '/')}
     killed = [k for k, v in mine.items() if any(x not in ('-', '**survived**', '**missing**') for x in v)]
     missing = [k for k, v in mine.items() if k not in killed and

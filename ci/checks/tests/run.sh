@@ -85,7 +85,7 @@ check_matrix "all as expected" 0 --cells 7.3/series 7.3/never-reported --json "$
 	--markdown "$tmp/out/matrix.md"
 # The cover letter's table: the matrix of these patches, or none.
 table=$("$ci/matrix/matrix.py" --out "$tmp/out" --text 7.3 2>&1 || true)
-if grep -q '^  The matrix of commit .*, run ' <<<"$table" &&
+if grep -q '^  The matrix of commit [0-9a-f]*' <<<"$table" &&
 	grep -q '^  7.3/never-reported  *10 passed; fail: kvm_x86_preempt,$' <<<"$table"; then
 	pass=$((pass + 1))
 else
@@ -109,12 +109,40 @@ check_cover "the matrix's own table" 0 "$table"
 check_cover "a cell moved" 1 "${table/preempted_reported,/peer,}"
 check_cover "a run left out" 1 "$(grep -v '7.3/series' <<<"$table")"
 check_cover "no table" 1 "no table here"
+# A variant's line: passes as expected counted, every other cell named,
+# '!' on each mismatch (a pass that should have failed too), an absent
+# cell only if it is a mismatch.
+summary=$(python3 -c "import sys; sys.path.insert(0, '$ci/matrix'); import matrix as m
+print(m.run_summary([('a', 'pass', True), ('b', 'pass', False), ('c', 'fail', True),
+                     ('d', 'absent', True), ('e', 'absent', False)]))
+print(m.run_summary([('a', 'error', True), ('b', 'error', True), ('d', 'absent', True)]))
+print(m.run_summary([('e', 'absent', False)]))" 2>&1)
+if [ "$summary" = "1 passed; absent: e!; fail: c; pass: b!
+error: all 2
+0 passed; absent: e!" ]; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL run_summary: $summary"
+fi
+expect_error "unknown option of bundle.sh" "$ci/submission/bundle.sh" --bogus 7.3
 sed -i 's/"key": "[0-9a-f]*"/"key": "0000000000000000"/' "$tmp/out/matrix.json"
 expect_error "a matrix of other patches for the cover letter" "$ci/matrix/matrix.py" --out "$tmp/out" --text 7.3
 check_log 'mutation score: 1/1' "no mutation score"
 sed -i 's/"fail"/"pass"/g' "$tmp/out/7.3/never-reported/results.json"
 check_matrix "surviving mutant" 1 --cells 7.3/never-reported
 check_log 'SURVIVED: 7.3/never-reported' "surviving mutant not named"
+# The cover letter of a matrix with mismatches: each one marked, as
+# matrix.md marks it; a '-' cell of matrix.md (a cell of other runs only)
+# is no cell.
+check_matrix "a matrix with mismatches" 1 --cells 7.3/series 7.3/never-reported \
+	--json "$tmp/out/matrix.json" --markdown "$tmp/out/matrix.md"
+table=$("$ci/matrix/matrix.py" --out "$tmp/out" --text 7.3 2>&1 || true)
+check_cover "mismatches marked" 0 "$table"
+check_cover "a mismatch unmarked" 1 "${table//!/}"
+printf '%s\n' '| platform | base | variant | a | b |' '|---|---|---|---|---|' \
+	'| qemu-svm | 7.3 | x | pass | - |' '| qemu-svm | 7.3 | y | pass | fail |' >"$tmp/out/matrix.md"
+check_cover "a '-' cell is no cell" 0 "$(printf '  The matrix of commit 0.\n\n  7.3/x  1 passed\n  7.3/y  1 passed; fail: b')"
 check_matrix "missing run" 1 --cells 7.3/stale-flag
 check_log '^mismatch: 7.3/stale-flag preempted_reported: expected fail, observed missing$' "a mismatch named on a line of its own"
 # A mismatch says why, with the last lines of the test behind the cell:
