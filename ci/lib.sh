@@ -48,6 +48,11 @@ valid_bases() {
 	table_keys bases
 }
 
+# newest_base: the last base of ci/data/bases, the one that is submitted.
+newest_base() {
+	valid_bases | awk '{ print $NF }'
+}
+
 # table_keys TABLE: the first column of ci/data/TABLE, on one line.
 table_keys() {
 	awk '!/^#/ && NF { printf "%s ", $1 }' "$ROOT/ci/data/$1" | sed 's/ $//'

@@ -55,7 +55,7 @@ step matrix "$ROOT/ci/matrix/matrix.sh" --check
 # carries the matrix that the matrix step just wrote, cell by cell.
 bundles() {
 	local base p=0 f=0 line bp bf newest
-	newest=$(valid_bases | awk '{ print $NF }')
+	newest=$(newest_base)
 	if "$ROOT/ci/submission/bundle.sh" --draft "$newest" &&
 		"$ROOT/ci/submission/cover-table.py" "$OUT/matrix.md" "$newest" \
 			"$OUT/bundle-draft/$newest"/*/*0000-cover-letter.patch; then

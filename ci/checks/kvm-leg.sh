@@ -20,7 +20,7 @@ set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-base=${1:-$(valid_bases | awk '{ print $NF }')}
+base=${1:-$(newest_base)}
 variant=${2:-series}
 base_field "$base" 1 >/dev/null
 variant_patches "$base" "$variant" >/dev/null

@@ -16,7 +16,7 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 job=${1:?usage: rehearse.sh lint|fixes|mutants|make|check [BASE]}
-base=${2:-$(valid_bases | awk '{ print $NF }')}
+base=${2:-$(newest_base)}
 case $job in
 lint) target="make tooling-test lint" ;;
 make) target="make BASE=$base" ;;

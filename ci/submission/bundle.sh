@@ -31,7 +31,7 @@ esac
 base=${1:?usage: bundle.sh [--check|--draft] BASE}
 version=${BUNDLE_VERSION:-3}
 base_field "$base" 1 >/dev/null
-newest=$(valid_bases | awk '{ print $NF }')
+newest=$(newest_base)
 if [ -z "$check" ]; then
 	[ "$base" = "$newest" ] ||
 		die "$base carries a port of the tests for $base kernels, not a submission: make bundle BASE=$newest"

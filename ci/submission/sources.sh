@@ -12,7 +12,7 @@ set -euo pipefail
 
 check=${1:-}
 rc=0
-newest=$(valid_bases | awk '{ print $NF }')
+newest=$(newest_base)
 # added BASE PATH: the content of the file PATH that the series of BASE adds.
 added() {
 	awk -v f="b/$2" '
