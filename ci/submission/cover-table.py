@@ -5,14 +5,15 @@ the same run) says of BASE, cell by cell: for every variant the cells that
 passed, the others by result, a '!' on each mismatch, and the mutation
 score.  The cells are read from the two files as written (matrix.md's
 table, not matrix.json); a variant's line is summarised by matrix.py's
-run_summary().  Exits 1 with a line per difference."""
+run_summary() and its score by score_line().  Exits 1 with a line per
+difference."""
 import os
 import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 'matrix'))
-from matrix import platforms, run_summary  # noqa: E402
+from matrix import platforms, run_summary, score_line  # noqa: E402
 
 
 def md_tables(path):
@@ -49,15 +50,12 @@ def expected_lines(path, base):
         got = [(c, o, ok) for (r, c), (o, ok) in cells.items() if r == run]
         name = '%s/%s' % run[1:] if run[0] == default else '/'.join(run)
         want[name] = run_summary(got)
-    mine = {k: v for k, v in mutants.items() if k.startswith(base + '/')}
-    killed = [k for k, v in mine.items() if any(x not in ('-', '**survived**', '**missing**') for x in v)]
-    missing = [k for k, v in mine.items() if k not in killed and
-               all(x in ('-', '**missing**') for x in v)]
-    score = 'mutation score: %d/%d mutants killed%s%s' % (
-        len(killed), len(mine),
-        ''.join('; SURVIVED: ' + k for k in mine if k not in killed and k not in missing),
-        ''.join('; MISSING: ' + k for k in missing)) if mine else None
-    return want, score
+    # matrix.md's mutant rows, one column a platform, back to matrix.json's
+    # {mutant: {platform: killers, or None if missing}} for score_line().
+    mine = {k: {i: None if x == '**missing**' else [] if x == '**survived**' else x.split(', ')
+                for i, x in enumerate(v) if x != '-'}
+            for k, v in mutants.items() if k.startswith(base + '/')}
+    return want, score_line(mine) if mine else None
 
 
 def cover_lines(path):

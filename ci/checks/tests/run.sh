@@ -108,6 +108,7 @@ check_cover() {
 check_cover "the matrix's own table" 0 "$table"
 check_cover "a cell moved" 1 "${table/preempted_reported,/peer,}"
 check_cover "a run left out" 1 "$(grep -v '7.3/series' <<<"$table")"
+check_cover "another mutation score" 1 "${table/1\/1 mutants/0\/1 mutants}"
 check_cover "no table" 1 "no table here"
 # A variant's line: passes as expected counted, every other cell named,
 # '!' on each mismatch (a pass that should have failed too), an absent
