@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Self-tests of the tooling: feed the judge and the matrix comparison with
 # recorded logs and a test list (fixtures/good/, and per failure mode a
-# directory with only the log that differs, its test list if that differs,
-# and the expected cells; a new mode is one directory), and check the verdicts; check the one-line
+# directory with only the log that differs and the expected cells; a new
+# mode is one directory), and check the verdicts; check the one-line
 # errors on bad input, signals, the cold-cache fetch, the tree refresh, the
 # bundle identity and commit references.  Fast, no kernel needed.
 set -euo pipefail
@@ -15,30 +15,27 @@ export PLATFORM=
 pass=0
 fail=0
 
-# judge_case DIR [PLATFORM EXPECTED NAME]: a recorded run is good/ (logs,
-# test list) with the logs of DIR on top; the judge's cells must be
-# DIR/expected, or EXPECTED when the same logs are judged on PLATFORM.
+# judge_case DIR: a recorded run is good/ (logs, test list) with the logs
+# of DIR on top; the judge's cells must be DIR/expected.
 judge_case() {
 	local dir=$1 name run plat
-	name=${4:-$(basename "$dir")}
+	name=$(basename "$dir")
 	run=$tmp/judge/$name
 	mkdir -p "$run"
 	cp "$here/fixtures/good/console.log" "$here/fixtures/good/results.log" \
 		"$here/fixtures/good/tests" "$run/"
 	find "$dir" -maxdepth 1 -name '*.log' -exec cp {} "$run/" \;
-	# A fixture whose boot ran more tests has its own test list.
-	if [ -f "$dir/tests" ]; then cp "$dir/tests" "$run/"; fi
 	# The judge's exit status is a cell too when it is not 0 (3: a quirk).
 	# A fixture's platform (whose quirks apply) is in DIR/platform, if any.
-	plat=${2:-$(cat "$dir/platform" 2>/dev/null || true)}
+	plat=$(cat "$dir/platform" 2>/dev/null || true)
 	{ "$ci/pipeline/judge.py" ${plat:+--platform "$plat"} "$run" 2>/dev/null || echo "exit	$?"; } |
 		sort >"$run/cells"
-	if cmp -s "$run/cells" "${3:-$dir/expected}"; then
+	if cmp -s "$run/cells" "$dir/expected"; then
 		pass=$((pass + 1))
 	else
 		fail=$((fail + 1))
 		echo "FAIL judge $name:"
-		diff "${3:-$dir/expected}" "$run/cells" | sed 's/^/  | /'
+		diff "$dir/expected" "$run/cells" | sed 's/^/  | /'
 	fi
 }
 
@@ -57,10 +54,6 @@ expect_error() {
 
 # Each directory of fixtures/ is one case: good/, or a failure mode.
 for dir in "$here"/fixtures/*/; do judge_case "${dir%/}"; done
-# A quirk is one platform's: the same xapic_state_test failure under Bochs
-# is a failed peer cell, as the other assertion of that test is on QEMU.
-judge_case "$here/fixtures/peer-quirk-xapic" bochs-vmx \
-	"$here/fixtures/peer-xapic-other/expected" peer-quirk-xapic-on-bochs
 
 # The matrix comparison: a cell that differs fails, a missing run fails.
 mkdir -p "$tmp/out/7.3/series" "$tmp/out/7.3/never-reported"
